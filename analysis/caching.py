@@ -1,0 +1,135 @@
+"""What the pipeline and the search keep in the cache: image/text embeddings and descriptions.
+
+Keys never hold user data in clear: every part (image hash, query text, model name, prompt
+version) goes through SHA-256 first, so a cache dump reveals neither queries nor models.
+Django adds the deployment's `SWATCH_CACHE_PREFIX` in front of each key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+
+from analysis.description import SCHEMA_VERSION, DescriptionInvalid, description_parse
+from analysis.providers.protocols import DescriptionResult, Usage
+
+logger = logging.getLogger("swatch.analysis.cache")
+
+
+def _digest(*parts: str) -> str:
+    # A separator that cannot occur in a hex hash or a model name keeps ("ab","c") ≠ ("a","bc").
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def image_embedding_key(*, sha256: str, model: str) -> str:
+    return f"emb:img:{_digest(sha256, model)}"
+
+
+def text_embedding_key(*, text: str, model: str) -> str:
+    return f"emb:txt:{_digest(text, model)}"
+
+
+def description_key(*, sha256: str, model_id: str, prompt_version: str) -> str:
+    # The schema version is part of the key: a new schema never reads an old description.
+    return f"ana:{_digest(sha256, model_id, prompt_version, SCHEMA_VERSION)}"
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _vector_pack(vector: np.ndarray) -> dict[str, Any]:
+    array = np.asarray(vector, dtype=np.float32).reshape(-1)
+    return {"d": int(array.shape[0]), "v": array.tobytes()}
+
+
+def _vector_unpack(value: Any, dimensions: int) -> np.ndarray | None:
+    if not isinstance(value, dict) or value.get("d") != dimensions:
+        return None
+    raw = value.get("v")
+    if not isinstance(raw, bytes) or len(raw) != 4 * dimensions:
+        return None
+    return np.frombuffer(raw, dtype=np.float32).copy()
+
+
+def cached_image_embedding(*, sha256: str, model: str, dimensions: int) -> np.ndarray | None:
+    return _vector_unpack(cache.get(image_embedding_key(sha256=sha256, model=model)), dimensions)
+
+
+def cache_image_embedding(*, sha256: str, model: str, vector: np.ndarray) -> None:
+    cache.set(
+        image_embedding_key(sha256=sha256, model=model),
+        _vector_pack(vector),
+        timeout=settings.SWATCH["EMBEDDING_CACHE_TTL"],
+    )
+
+
+def cached_text_embedding(*, text: str, model: str, dimensions: int) -> np.ndarray | None:
+    return _vector_unpack(cache.get(text_embedding_key(text=text, model=model)), dimensions)
+
+
+def cache_text_embedding(*, text: str, model: str, vector: np.ndarray) -> None:
+    cache.set(
+        text_embedding_key(text=text, model=model),
+        _vector_pack(vector),
+        timeout=settings.SWATCH["EMBEDDING_CACHE_TTL"],
+    )
+
+
+def describer_prompt_version(describer: Any) -> str:
+    """The prompt version a describer answers with; part of the description's cache key.
+
+    A fallback chain answers with its first link's version when all is well: that is the key
+    worth looking up (a fallback's answer is filed under the fallback's own id and version).
+    """
+    version = getattr(describer, "prompt_version", None)
+    links = getattr(describer, "links", None)
+    if version is None and links:
+        version = getattr(links[0].provider(), "prompt_version", None)
+    return str(version or "")
+
+
+def cached_description(
+    *, sha256: str, model_id: str, prompt_version: str
+) -> DescriptionResult | None:
+    value = cache.get(
+        description_key(sha256=sha256, model_id=model_id, prompt_version=prompt_version)
+    )
+    if not isinstance(value, dict):
+        return None
+    try:
+        description = description_parse(value.get("description"))
+    except DescriptionInvalid as exc:
+        # An entry that no longer validates is ignored, never served.
+        logger.warning("ignoring a cached description that does not validate: %s", exc)
+        return None
+    return DescriptionResult(
+        description=description,
+        source=str(value.get("source", "")),
+        model_id=model_id,
+        prompt_version=prompt_version,
+        usage=Usage(),  # a cached answer costs no tokens
+    )
+
+
+def cache_description(*, sha256: str, result: DescriptionResult) -> None:
+    """Keep a description under the model and prompt that actually produced it.
+
+    A fallback's answer (offline analyser standing in for the vision model) is filed under the
+    fallback's id, so it is never served as if the vision model had said it.
+    """
+    cache.set(
+        description_key(
+            sha256=sha256, model_id=result.model_id, prompt_version=result.prompt_version
+        ),
+        {
+            "description": result.description.model_dump(mode="json"),
+            "source": result.source,
+        },
+        timeout=settings.SWATCH["ANALYSIS_CACHE_TTL"],
+    )

@@ -1,0 +1,270 @@
+"""Writes of the analysis app: the analysis lifecycle and the embeddings.
+
+pending ──claim──▶ running ──one transaction──▶ completed | needs_review
+                      │  └─ failure: retryable and attempts left ─▶ pending (queued again)
+                      │  └─ failure otherwise ─────────────────────▶ failed (with its reason)
+                      └─ stuck longer than the task timeout ──reaper──▶ pending | failed
+
+The claim is a conditional UPDATE (pending → running, attempts + 1), so a second delivery of
+a task finds nothing to do and calls no model. Curated analyses keep their description unless
+`force_curated=True`; their embeddings are refreshed when stale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from analysis.caching import text_sha256
+from analysis.models import AnalysisSource, AnalysisStatus, Embedding, EmbeddingKind
+from analysis.models import VisualAnalysis as Analysis
+from analysis.pipeline import PipelineFailure, PipelineOutput
+from materials.models import Catalog, MaterialImage
+
+logger = logging.getLogger("swatch.analysis")
+
+TASK = "analysis.tasks.analysis_task"
+RETRY_BASE_SECONDS = 30
+# Done by a model: `--force` analyses these again. Failed ones are always retried when queued.
+REDO_WITH_FORCE = (AnalysisStatus.COMPLETED, AnalysisStatus.NEEDS_REVIEW, AnalysisStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class ReapSummary:
+    requeued: list[int]
+    failed: list[int]
+
+
+def _max_attempts() -> int:
+    return int(settings.Q_CLUSTER.get("max_attempts") or 3)
+
+
+def curated_q() -> Q:
+    """Analyses a person has made or approved: a re-analysis must not overwrite them."""
+    return Q(source=AnalysisSource.CURATED) | Q(status=AnalysisStatus.APPROVED)
+
+
+def analysis_is_curated(*, analysis: Analysis) -> bool:
+    return analysis.source == AnalysisSource.CURATED or analysis.status == AnalysisStatus.APPROVED
+
+
+def analysis_targets_prepare(
+    *,
+    images: Iterable[int] | None = None,
+    catalog: Catalog | None = None,
+    force: bool = False,
+    force_curated: bool = False,
+) -> list[int]:
+    """Create missing analyses, reset the ones to redo to pending, return the ids to run.
+
+    Pending and failed analyses are always (re)done; `force` adds done ones and asks for the
+    embeddings of curated ones to be refreshed; `force_curated` also analyses curated ones.
+    """
+    image_qs = MaterialImage.objects.all()
+    if images is not None:
+        image_qs = image_qs.filter(pk__in=list(images))
+    if catalog is not None:
+        image_qs = image_qs.filter(catalog=catalog)
+    missing = image_qs.filter(analysis__isnull=True).values_list("pk", flat=True)
+    Analysis.objects.bulk_create(
+        [Analysis(image_id=pk) for pk in missing.iterator()], ignore_conflicts=True
+    )
+    rows = Analysis.objects.filter(image__in=image_qs)
+    redo = [AnalysisStatus.FAILED, *(REDO_WITH_FORCE if force else ())]
+    with transaction.atomic():
+        rows.filter(status__in=redo).exclude(curated_q()).update(
+            status=AnalysisStatus.PENDING, attempts=0
+        )
+        if force_curated:
+            rows.filter(curated_q()).exclude(status=AnalysisStatus.RUNNING).update(
+                status=AnalysisStatus.PENDING, attempts=0
+            )
+    wanted = Q(status=AnalysisStatus.PENDING)
+    if force and not force_curated:
+        wanted |= curated_q()
+    return list(rows.filter(wanted).order_by("pk").values_list("pk", flat=True))
+
+
+def analysis_enqueue(
+    *,
+    analysis_ids: Iterable[int],
+    force_curated: bool = False,
+    fresh: bool = False,
+    delay_seconds: int = 0,
+) -> None:
+    """Queue one task per analysis once the current transaction commits. `fresh`: a forced
+    re-analysis, which asks the models again instead of reading the cache."""
+    ids = list(analysis_ids)
+    kwargs = {
+        name: True for name, value in (("force_curated", force_curated), ("fresh", fresh)) if value
+    }
+
+    def send() -> None:
+        from django_q.models import Schedule
+        from django_q.tasks import async_task, schedule
+
+        for pk in ids:
+            if delay_seconds > 0:
+                schedule(
+                    TASK,
+                    pk,
+                    **kwargs,
+                    name=f"analysis {pk} retry {timezone.now():%Y%m%d%H%M%S%f}",
+                    schedule_type=Schedule.ONCE,
+                    next_run=timezone.now() + timedelta(seconds=delay_seconds),
+                )
+            else:
+                async_task(TASK, pk, **kwargs, group="analysis")
+
+    transaction.on_commit(send)
+
+
+def analysis_queue_for_images(
+    *, image_ids: Iterable[int], force: bool = False, force_curated: bool = False
+) -> int:
+    """The import hook: queue analysis of these images. Returns how many were queued."""
+    ids = analysis_targets_prepare(images=image_ids, force=force, force_curated=force_curated)
+    analysis_enqueue(analysis_ids=ids, force_curated=force_curated, fresh=force or force_curated)
+    return len(ids)
+
+
+def analysis_queue_for_catalog(
+    *, catalog: Catalog | None, force: bool = False, force_curated: bool = False
+) -> int:
+    ids = analysis_targets_prepare(catalog=catalog, force=force, force_curated=force_curated)
+    analysis_enqueue(analysis_ids=ids, force_curated=force_curated, fresh=force or force_curated)
+    return len(ids)
+
+
+def analysis_claim(*, analysis_id: int) -> int | None:
+    """pending → running with one more attempt; the attempt number, or None if not claimable."""
+    claimed = Analysis.objects.filter(
+        pk=analysis_id, status=AnalysisStatus.PENDING, attempts__lt=_max_attempts()
+    ).update(
+        status=AnalysisStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=timezone.now(),
+        finished_at=None,
+    )
+    if claimed:
+        return Analysis.objects.values_list("attempts", flat=True).get(pk=analysis_id)
+    Analysis.objects.filter(
+        pk=analysis_id, status=AnalysisStatus.PENDING, attempts__gte=_max_attempts()
+    ).update(
+        status=AnalysisStatus.FAILED,
+        finished_at=timezone.now(),
+        error_reason=f"gave up after {_max_attempts()} attempts",
+    )
+    return None
+
+
+def embeddings_upsert(*, image: MaterialImage, output: PipelineOutput) -> None:
+    Embedding.objects.bulk_create(
+        [
+            Embedding(
+                image=image,
+                kind=EmbeddingKind.IMAGE,
+                model=output.image_model,
+                dimensions=len(output.image_vector),
+                vector=output.image_vector,
+                source_sha256=image.sha256,
+            ),
+            Embedding(
+                image=image,
+                kind=EmbeddingKind.DESCRIPTION,
+                model=output.text_model,
+                dimensions=len(output.text_vector),
+                vector=output.text_vector,
+                source_sha256=text_sha256(output.text),
+            ),
+        ],
+        update_conflicts=True,
+        unique_fields=["image", "kind", "model"],
+        update_fields=["dimensions", "vector", "source_sha256"],
+    )
+
+
+def analysis_record(
+    *, analysis_id: int, attempt: int | None, output: PipelineOutput, force_curated: bool = False
+) -> str:
+    """Write one outcome in one short transaction. Returns the status written."""
+    with transaction.atomic():
+        row = Analysis.objects.select_for_update().select_related("image").get(pk=analysis_id)
+        if attempt is not None and (
+            row.status != AnalysisStatus.RUNNING or row.attempts != attempt
+        ):
+            return "superseded"  # reaped and claimed again meanwhile: that run writes
+        keep = analysis_is_curated(analysis=row) and not force_curated
+        if output.result is not None and not keep:
+            data = output.result.description.model_dump(mode="json")
+            row.description = data
+            row.model_output = data
+            row.material_type = output.result.description.material_type
+            row.confidence = output.result.description.confidence.overall
+            row.source = output.result.source
+            row.model_id = output.result.model_id
+            row.prompt_version = output.result.prompt_version
+            row.status = output.status
+            row.error_reason = ""
+            row.finished_at = timezone.now()
+            row.reviewed_by = None
+            row.reviewed_at = None
+            row.save()
+        embeddings_upsert(image=row.image, output=output)
+    return row.status if output.result is not None and not keep else "refreshed"
+
+
+def analysis_fail(*, analysis_id: int, attempt: int | None, failure: PipelineFailure) -> str:
+    """Record a failure: back to pending (retry queued) while attempts last, else failed."""
+    if attempt is None:  # an embedding refresh of a curated analysis: its row stays as it is
+        logger.warning("embedding refresh of analysis %s failed: %s", analysis_id, failure.reason)
+        return AnalysisStatus.FAILED
+    with transaction.atomic():
+        row = Analysis.objects.select_for_update().get(pk=analysis_id)
+        if row.status != AnalysisStatus.RUNNING or row.attempts != attempt:
+            return "superseded"
+        if failure.retryable and row.attempts < _max_attempts():
+            row.status = AnalysisStatus.PENDING
+            row.error_reason = f"attempt {row.attempts}: {failure.reason}"[:2000]
+            row.save(update_fields=["status", "error_reason", "updated_at"])
+            delay = RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
+            analysis_enqueue(analysis_ids=[row.pk], delay_seconds=delay)
+            return "retrying"
+        row.status = AnalysisStatus.FAILED
+        row.error_reason = failure.reason[:2000]
+        row.finished_at = timezone.now()
+        row.save(update_fields=["status", "error_reason", "finished_at", "updated_at"])
+        return AnalysisStatus.FAILED
+
+
+def analysis_reap_stuck(*, older_than: timedelta | None = None) -> ReapSummary:
+    """Analyses left `running` by a killed or timed-out worker: back to the queue, or failed
+    once their attempts are used up."""
+    age = older_than if older_than is not None else timedelta(seconds=settings.Q_TIMEOUT)
+    cutoff = timezone.now() - age
+    with transaction.atomic():
+        stuck = list(
+            Analysis.objects.select_for_update(skip_locked=True)
+            .filter(status=AnalysisStatus.RUNNING, started_at__lt=cutoff)
+            .values_list("pk", "attempts")
+        )
+        requeue = [pk for pk, attempts in stuck if attempts < _max_attempts()]
+        give_up = [pk for pk, attempts in stuck if attempts >= _max_attempts()]
+        reason = f"stuck in running for more than {int(age.total_seconds())} s (worker lost)"
+        Analysis.objects.filter(pk__in=requeue).update(
+            status=AnalysisStatus.PENDING, error_reason=f"reaped: {reason}"
+        )
+        Analysis.objects.filter(pk__in=give_up).update(
+            status=AnalysisStatus.FAILED,
+            finished_at=timezone.now(),
+            error_reason=f"gave up after {_max_attempts()} attempts: {reason}",
+        )
+        analysis_enqueue(analysis_ids=requeue)
+    return ReapSummary(requeued=requeue, failed=give_up)

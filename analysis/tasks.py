@@ -1,0 +1,55 @@
+"""django-q2 tasks of the analysis app. They take ids, check state first and call one service.
+
+A second delivery of a finished task finds its analysis no longer pending and does nothing,
+so it calls no model; the reaper schedule returns analyses of lost workers to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+
+from analysis.ingest import analysis_run
+from analysis.services import analysis_reap_stuck
+
+logger = logging.getLogger("swatch.analysis.tasks")
+
+REAP_SCHEDULE_NAME = "swatch: reap stuck analyses"
+
+
+def analysis_task(analysis_id: int, force_curated: bool = False, fresh: bool = False) -> str:
+    summary = analysis_run(
+        analysis_id=int(analysis_id), force_curated=bool(force_curated), fresh=bool(fresh)
+    )
+    return summary.line()
+
+
+def analysis_reap_task() -> str:
+    reaped = analysis_reap_stuck()
+    if reaped.requeued or reaped.failed:
+        logger.warning(
+            "reaped stuck analyses: %d queued again, %d failed",
+            len(reaped.requeued),
+            len(reaped.failed),
+        )
+    return f"requeued {len(reaped.requeued)}, failed {len(reaped.failed)}"
+
+
+def reap_schedule_ensure(**kwargs: object) -> None:
+    """Install (or update) the worker's schedule that runs the reaper. Runs after `migrate`."""
+    from django.db import connections
+    from django_q.models import Schedule
+
+    using = str(kwargs.get("using") or "default")
+    if Schedule._meta.db_table not in connections[using].introspection.table_names():
+        return  # django_q not migrated (yet)
+    Schedule.objects.using(using).update_or_create(
+        name=REAP_SCHEDULE_NAME,
+        defaults={
+            "func": "analysis.tasks.analysis_reap_task",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": settings.SWATCH["REAP_EVERY_MINUTES"],
+            "repeats": -1,
+        },
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SwatchConfig(AppConfig):
+    name = "config"
+    verbose_name = "Swatch configuration"

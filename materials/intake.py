@@ -1,0 +1,168 @@
+"""Image intake: every image that enters Swatch (catalog or query) passes through here.
+
+Allow-listed formats only, a pixel cap checked from the header before anything is decoded,
+truncation detected, EXIF orientation applied, converted to RGB and re-encoded. Each refusal
+is an `ImageIntakeError` with its own code, so callers can show a precise message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from materials.errors import ImageIntakeError
+
+STORED_JPEG_QUALITY = 92
+THUMBNAIL_SIDE = 320
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    max_pixels: int
+    max_bytes: int
+    min_side: int
+    max_stored_side: int
+    formats: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls) -> IntakeLimits:
+        conf = settings.SWATCH
+        return cls(
+            max_pixels=conf["MAX_IMAGE_PIXELS"],
+            max_bytes=conf["MAX_UPLOAD_BYTES"],
+            min_side=conf["MIN_IMAGE_SIDE"],
+            max_stored_side=conf["STORED_IMAGE_MAX_SIDE"],
+            formats=conf["ALLOWED_IMAGE_FORMATS"],
+        )
+
+
+@dataclass(frozen=True)
+class NormalisedImage:
+    """An accepted image: RGB pixels, the re-encoded file, a thumbnail and its content hash."""
+
+    pixels: Image.Image
+    content: bytes
+    thumbnail: bytes
+    sha256: str
+    width: int
+    height: int
+    original_format: str
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _open_checked(data: bytes, limits: IntakeLimits) -> Image.Image:
+    if not data:
+        raise ImageIntakeError("empty_file", "The file is empty.")
+    if len(data) > limits.max_bytes:
+        raise ImageIntakeError(
+            "file_too_large",
+            f"The file is {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes.",
+        )
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel cap (checked below, before decoding) is far stricter.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ImageIntakeError("too_many_pixels", f"The image is far too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageIntakeError("not_an_image", "The file is not an image Swatch can read.") from exc
+    if image.format not in limits.formats:
+        raise ImageIntakeError(
+            "unsupported_format",
+            f"{image.format or 'This'} images are not accepted; use one of "
+            f"{', '.join(limits.formats)}.",
+        )
+    width, height = image.size
+    if width * height > limits.max_pixels:
+        raise ImageIntakeError(
+            "too_many_pixels",
+            f"The image is {width}×{height} = {width * height / 1e6:.1f} megapixels; "
+            f"the limit is {limits.max_pixels / 1e6:.1f} megapixels.",
+        )
+    if min(width, height) < limits.min_side:
+        raise ImageIntakeError(
+            "too_small",
+            f"The image is {width}×{height}; both sides must be at least {limits.min_side} px.",
+        )
+    return image
+
+
+def _decode(image: Image.Image) -> Image.Image:
+    try:
+        image.load()
+    except OSError as exc:
+        if "truncated" in str(exc).lower() or "broken data stream" in str(exc).lower():
+            raise ImageIntakeError(
+                "truncated", "The image file is truncated: part of it is missing."
+            ) from exc
+        raise ImageIntakeError("corrupt", f"The image data is corrupt: {exc}") from exc
+    except (ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ImageIntakeError("corrupt", f"The image data is corrupt: {exc}") from exc
+    return image
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    image = ImageOps.exif_transpose(image)
+    if image.mode in {"RGBA", "LA", "PA"} or (image.mode == "P" and "transparency" in image.info):
+        # Transparent areas become white, as a swatch on a white page looks.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _encode_jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    try:
+        # 4:4:4: fine texture colour detail survives the re-encode.
+        image.save(buffer, "JPEG", quality=STORED_JPEG_QUALITY, subsampling=0)
+    except (OSError, ValueError) as exc:
+        raise ImageIntakeError(
+            "encode_failed", f"The image could not be re-encoded: {exc}"
+        ) from exc
+    return buffer.getvalue()
+
+
+def _fit(image: Image.Image, side: int) -> Image.Image:
+    if max(image.size) <= side:
+        return image
+    fitted = image.copy()
+    fitted.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return fitted
+
+
+def image_decode(*, data: bytes, limits: IntakeLimits | None = None) -> Image.Image:
+    """Validate and decode to upright RGB pixels, without re-encoding (query images)."""
+    limits = limits or IntakeLimits.from_settings()
+    return _to_rgb(_decode(_open_checked(data, limits)))
+
+
+def image_normalise(*, data: bytes, limits: IntakeLimits | None = None) -> NormalisedImage:
+    """Validate, decode, orient and re-encode an image for storage.
+
+    The hash is of the bytes as received, so a re-import of the same file is recognised
+    whatever Pillow version re-encodes it.
+    """
+    limits = limits or IntakeLimits.from_settings()
+    opened = _open_checked(data, limits)
+    original_format = opened.format or ""
+    pixels = _fit(_to_rgb(_decode(opened)), limits.max_stored_side)
+    return NormalisedImage(
+        pixels=pixels,
+        content=_encode_jpeg(pixels),
+        thumbnail=_encode_jpeg(_fit(pixels, THUMBNAIL_SIDE)),
+        sha256=sha256_hex(data),
+        width=pixels.width,
+        height=pixels.height,
+        original_format=original_format,
+    )

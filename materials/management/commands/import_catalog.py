@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
+from tqdm import tqdm
+
+from materials.importer import ImportSourceError, catalog_import, collect_items
+from materials.services import catalog_get_or_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a folder of images (category = sub-folder name) or the files a CSV lists. "
+        "Idempotent by content hash; bad files are reported and skipped."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", type=Path, help="A folder of images, or a CSV with 'path'.")
+        parser.add_argument("--labels", type=Path, help="CSV of labels for a folder import.")
+        parser.add_argument("--catalog", default=None, help="Catalog name (created if missing).")
+        parser.add_argument(
+            "--no-analysis", action="store_true", help="Do not queue analysis of new images."
+        )
+
+    def handle(self, *args, **options) -> None:
+        path: Path = options["path"]
+        labels: Path | None = options["labels"]
+        if labels is not None and not labels.is_file():
+            raise CommandError(f"{labels}: no such labels file.")
+        try:
+            items = collect_items(path, labels)
+        except ImportSourceError as exc:
+            raise CommandError(str(exc)) from exc
+        catalog = catalog_get_or_create(name=options["catalog"] or settings.SWATCH["DEMO_CATALOG"])
+
+        with tqdm(
+            total=len(items),
+            unit="img",
+            desc=f"import → {catalog.name}",
+            file=self.stderr._out,
+            disable=None,
+        ) as bar:
+            summary = catalog_import(
+                catalog=catalog, items=items, on_progress=lambda item, outcome: bar.update(1)
+            )
+        for failure in summary.failures:
+            self.stderr.write(f"failed {failure.path}: {failure.code}: {failure.message}")
+        self.after_import(summary.created_image_ids, options)
+        self.stdout.write(summary.line())
+
+    def after_import(self, image_ids: list[int], options: dict) -> None:
+        """Hook for the analysis app: queue analysis of what was imported.
+
+        The callable is named in `SWATCH["AFTER_IMPORT"]`: materials never imports analysis.
+        """
+        hook = settings.SWATCH.get("AFTER_IMPORT")
+        if options["no_analysis"] or not hook or not image_ids:
+            return
+        queued = import_string(hook)(image_ids=image_ids)
+        self.stderr.write(f"queued analysis of {queued} images")

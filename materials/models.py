@@ -1,0 +1,88 @@
+"""The catalog: catalogs hold materials, materials have images."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Catalog(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Material(models.Model):
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="materials")
+    name = models.CharField(max_length=300)
+    sku = models.CharField(max_length=100, blank=True, null=True)
+    # The supplier's own classification (wood, stone, tile…), not the model's guess.
+    category = models.CharField(max_length=100, blank=True, db_index=True)
+    supplier = models.CharField(max_length=200, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["catalog", "sku"], name="material_unique_sku_per_catalog"
+            ),
+        ]
+        indexes = [models.Index(fields=["catalog", "category"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def primary_image(self) -> MaterialImage | None:
+        images = list(self.images.all())
+        for image in images:
+            if image.is_primary:
+                return image
+        return images[0] if images else None
+
+
+def _image_path(instance: MaterialImage, filename: str) -> str:
+    # Content-addressed: a file's name is its hash, so a path never leaks user input.
+    return f"images/{instance.sha256[:2]}/{instance.sha256}.jpg"
+
+
+def _thumbnail_path(instance: MaterialImage, filename: str) -> str:
+    return f"thumbnails/{instance.sha256[:2]}/{instance.sha256}.jpg"
+
+
+class MaterialImage(models.Model):
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="images")
+    # Denormalised from material so that "the same bytes once per catalog" is a constraint.
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to=_image_path)
+    thumbnail = models.ImageField(upload_to=_thumbnail_path, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    original_format = models.CharField(max_length=10, blank=True)
+    original_filename = models.CharField(max_length=300, blank=True)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["catalog", "sha256"], name="image_unique_per_catalog"),
+            models.UniqueConstraint(
+                fields=["material"],
+                condition=Q(is_primary=True),
+                name="image_one_primary_per_material",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material.name} ({self.sha256[:8]})"

@@ -1,0 +1,100 @@
+"""Writes to the catalog. Views, commands and admin call these; nothing else saves models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from materials.errors import MaterialError
+from materials.intake import IntakeLimits, image_normalise
+from materials.models import Catalog, Material, MaterialImage
+
+
+@dataclass(frozen=True)
+class MaterialImageResult:
+    image: MaterialImage
+    created: bool
+
+
+def catalog_get_or_create(*, name: str, description: str = "") -> Catalog:
+    catalog, _ = Catalog.objects.get_or_create(name=name, defaults={"description": description})
+    return catalog
+
+
+def catalog_delete(*, catalog: Catalog) -> None:
+    """Delete a catalog, its materials, images and the stored files."""
+    images = list(MaterialImage.objects.filter(catalog=catalog))
+    with transaction.atomic():
+        catalog.delete()
+    for image in images:
+        _delete_files(image)
+
+
+def _delete_files(image: MaterialImage) -> None:
+    # Another catalog may hold the same bytes under the same content-addressed name.
+    still_used = MaterialImage.objects.filter(sha256=image.sha256).exists()
+    if still_used:
+        return
+    for field in (image.image, image.thumbnail):
+        if field:
+            field.storage.delete(field.name)
+
+
+def material_create_with_image(
+    *,
+    catalog: Catalog,
+    data: bytes,
+    name: str,
+    category: str = "",
+    sku: str | None = None,
+    supplier: str = "",
+    attributes: dict | None = None,
+    filename: str = "",
+    limits: IntakeLimits | None = None,
+) -> MaterialImageResult:
+    """Create a material from one image, unless the catalog already holds those bytes.
+
+    Raises `ImageIntakeError` for an image that intake refuses; nothing is written then.
+    """
+    normalised = image_normalise(data=data, limits=limits)
+    existing = MaterialImage.objects.filter(catalog=catalog, sha256=normalised.sha256).first()
+    if existing:
+        return MaterialImageResult(image=existing, created=False)
+    if sku and Material.objects.filter(catalog=catalog, sku=sku).exists():
+        raise MaterialError("duplicate_sku", f"SKU {sku!r} is already used in this catalog.")
+    try:
+        with transaction.atomic():
+            material = Material.objects.create(
+                catalog=catalog,
+                name=name[:300],
+                category=category,
+                sku=sku or None,
+                supplier=supplier,
+                attributes=attributes or {},
+            )
+            image = MaterialImage(
+                material=material,
+                catalog=catalog,
+                sha256=normalised.sha256,
+                width=normalised.width,
+                height=normalised.height,
+                original_format=normalised.original_format,
+                original_filename=filename[-300:],
+                is_primary=True,
+            )
+            image.image.save(
+                f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False
+            )
+            image.thumbnail.save(
+                f"{normalised.sha256}.jpg", ContentFile(normalised.thumbnail), save=False
+            )
+            image.save()
+    except IntegrityError:
+        # A concurrent import stored the same bytes first: theirs stands.
+        existing = MaterialImage.objects.filter(catalog=catalog, sha256=normalised.sha256).first()
+        if existing is None:
+            raise
+        return MaterialImageResult(image=existing, created=False)
+    return MaterialImageResult(image=image, created=True)

@@ -1,0 +1,184 @@
+"""Request parsing and response shapes of the search API. Serializers only parse and shape;
+the search service decides."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from materials.intake import ImageIntakeError, image_decode, sha256_hex
+from materials.models import Material
+from search.query import MAX_LIMIT, MAX_PAGE, QueryImage
+from search.selectors import material_analysis, material_thumbnail_url
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class QueryImageField(serializers.Field):
+    """An image as a multipart file or as base64 (optionally a `data:` URL) in JSON; decoded
+    in memory by the intake rules and never stored."""
+
+    def to_internal_value(self, data: Any) -> QueryImage:
+        if isinstance(data, UploadedFile):
+            if data.size and data.size > settings.SWATCH["MAX_UPLOAD_BYTES"]:
+                raise serializers.ValidationError(
+                    "The file is larger than the upload limit.", code="file_too_large"
+                )
+            raw = data.read()
+        elif isinstance(data, str):
+            text = data.split(",", 1)[1] if data.startswith("data:") else data
+            try:
+                raw = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise serializers.ValidationError(
+                    "Not valid base64: send the image as a file or as base64 text.",
+                    code="invalid_base64",
+                ) from exc
+        else:
+            raise serializers.ValidationError(
+                "Send the image as a file or as base64 text.", code="invalid_image"
+            )
+        try:
+            pixels = image_decode(data=raw)
+        except ImageIntakeError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+        return QueryImage(pixels=pixels, sha256=sha256_hex(raw))
+
+    def to_representation(self, value: Any) -> None:
+        return None
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(serializers.Field):
+    """A JSON object, or (multipart forms) a string holding one."""
+
+    def to_internal_value(self, data: Any) -> dict:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise serializers.ValidationError(
+                    f"Not valid JSON: {exc.msg}.", code="invalid_json"
+                ) from exc
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be a JSON object.", code="invalid_object")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class SearchRequestSerializer(serializers.Serializer):
+    image = QueryImageField(required=False, allow_null=True)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    material_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    negative_image = QueryImageField(required=False, allow_null=True)
+    negative_text = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, default=""
+    )
+    filters = JSONObjectField(required=False, default=dict)
+    weights = JSONObjectField(required=False, default=dict)
+    fusion = serializers.ChoiceField(choices=["rrf", "relative"], required=False)
+    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
+
+
+class SimilarRequestSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
+
+
+class StrategyScoreSerializer(serializers.Serializer):
+    score = serializers.FloatField()
+    rank = serializers.IntegerField()
+    good = serializers.BooleanField()
+    weight = serializers.FloatField()
+
+
+class ExplanationSerializer(serializers.Serializer):
+    strategies = serializers.DictField(child=StrategyScoreSerializer(allow_null=True))
+    matched = serializers.DictField(child=serializers.BooleanField(allow_null=True))
+    summary = serializers.CharField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    material_id = serializers.IntegerField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    catalog = serializers.CharField()
+    score = serializers.FloatField()
+    scores = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    explanation = ExplanationSerializer()
+    thumbnail_url = serializers.CharField(allow_null=True)
+
+
+class SearchAnswerSerializer(serializers.Serializer):
+    query_id = serializers.CharField()
+    phase = serializers.ChoiceField(choices=["fast", "refined"])
+    refinement = serializers.ChoiceField(choices=["pending", "done", "failed", "not_needed"])
+    results = SearchResultSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    no_good_match = serializers.BooleanField()
+    message = serializers.CharField(allow_blank=True)
+    fusion = serializers.CharField()
+    weights = serializers.DictField(child=serializers.FloatField())
+    query_description = serializers.DictField()
+
+
+class MaterialListQuerySerializer(serializers.Serializer):
+    catalog = serializers.CharField(required=False, max_length=200)
+    category = serializers.CharField(required=False, max_length=100)
+    material_type = serializers.CharField(required=False, max_length=50)
+    q = serializers.CharField(required=False, max_length=200)
+    page = serializers.IntegerField(required=False, min_value=1)
+
+
+class MaterialSerializer(serializers.ModelSerializer):
+    catalog = serializers.CharField(source="catalog.name")
+    thumbnail_url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
+    analysis = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Material
+        fields = [
+            "id",
+            "name",
+            "category",
+            "catalog",
+            "sku",
+            "supplier",
+            "attributes",
+            "thumbnail_url",
+            "image_url",
+            "analysis",
+        ]
+
+    def get_thumbnail_url(self, material: Material) -> str | None:
+        return material_thumbnail_url(material)
+
+    def get_image_url(self, material: Material) -> str | None:
+        image = material.primary_image
+        return image.image.url if image is not None and image.image else None
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_analysis(self, material: Material) -> dict | None:
+        analysis = material_analysis(material)
+        if analysis is None:
+            return None
+        return {
+            "status": analysis.status,
+            "material_type": analysis.material_type,
+            "confidence": analysis.confidence,
+            "source": analysis.source,
+            "description": analysis.description,
+        }

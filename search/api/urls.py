@@ -1,0 +1,22 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from search.api import views
+
+urlpatterns = [
+    path("v1/search/", views.SearchView.as_view(), name="api-search"),
+    path("v1/search/<str:query_id>/", views.SearchResultView.as_view(), name="api-search-result"),
+    path("v1/materials/", views.MaterialListView.as_view(), name="api-materials"),
+    path(
+        "v1/materials/<int:material_id>/",
+        views.MaterialDetailView.as_view(),
+        name="api-material",
+    ),
+    path(
+        "v1/materials/<int:material_id>/similar/",
+        views.MaterialSimilarView.as_view(),
+        name="api-material-similar",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,108 @@
+"""The search REST API: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from search.api.serializers import (
+    MaterialListQuerySerializer,
+    MaterialSerializer,
+    SearchAnswerSerializer,
+    SearchRequestSerializer,
+    SimilarRequestSerializer,
+)
+from search.api.throttling import SearchRateThrottle
+from search.conf import search_config
+from search.errors import SearchError
+from search.query import search_query_build
+from search.selectors import material_get, material_list
+from search.services import search_answer_get, search_run
+
+
+class SearchView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [SearchRateThrottle]
+
+    @extend_schema(
+        request={
+            "application/json": SearchRequestSerializer,
+            "multipart/form-data": SearchRequestSerializer,
+        },
+        responses=SearchAnswerSerializer,
+        summary="Search by image, text or material id, with filters and weights",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SearchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        config = search_config()
+        query = search_query_build(
+            **serializer.validated_data,
+            default_weights=config.weights,
+            default_fusion=config.fusion,
+        )
+        return Response(search_run(query=query).as_dict())
+
+
+class SearchResultView(APIView):
+    @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
+    def get(self, request: Request, query_id: str) -> Response:
+        return Response(search_answer_get(query_id=query_id).as_dict())
+
+
+class MaterialListView(generics.ListAPIView):
+    serializer_class = MaterialSerializer
+
+    @extend_schema(parameters=[MaterialListQuerySerializer])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        params = MaterialListQuerySerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        unknown = set(self.request.query_params) - set(params.fields)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise SearchError("unknown_parameter", f"Unknown parameter {name!r}.", field=name)
+        data = params.validated_data
+        return material_list(
+            catalog=data.get("catalog"),
+            category=data.get("category"),
+            material_type=data.get("material_type"),
+            text=data.get("q"),
+        )
+
+
+class MaterialDetailView(APIView):
+    @extend_schema(responses=MaterialSerializer)
+    def get(self, request: Request, material_id: int) -> Response:
+        return Response(MaterialSerializer(material_get(material_id=material_id)).data)
+
+
+class MaterialSimilarView(APIView):
+    throttle_classes = [SearchRateThrottle]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", int, required=False),
+            OpenApiParameter("page", int, required=False),
+        ],
+        responses=SearchAnswerSerializer,
+        summary="More like this material",
+    )
+    def get(self, request: Request, material_id: int) -> Response:
+        params = SimilarRequestSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        config = search_config()
+        query = search_query_build(
+            material_id=material_id,
+            limit=params.validated_data["limit"],
+            page=params.validated_data["page"],
+            default_weights=config.weights,
+            default_fusion=config.fusion,
+        )
+        return Response(search_run(query=query).as_dict())

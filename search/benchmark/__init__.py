@@ -1,0 +1,1 @@
+"""bench_search: synthetic catalog, timing, live server, ingestion figures."""

@@ -1,0 +1,255 @@
+"""`bench_search`: latency of the pgvector query, the search service and the HTTP API on a
+temporary synthetic catalog, recall against an exact scan, and ingestion throughput.
+
+Every query is "more like this" for a random material of the synthetic catalog (its vector is
+stored: nothing is embedded while timing). The four paths run interleaved, query by query, each
+on its own random sample, so a load burst from another process hits them alike and the ratios
+of one run compare like with like:
+
+- `raw_sql`: the vector strategy's own SQL (same LIMIT, same `hnsw.ef_search`), executed and
+  fetched — the pgvector query alone;
+- `vector`: `search_run` with only the vector strategy weighted;
+- `fused`: `search_run` with the default weights and fusion (all strategies);
+- `api`: `POST /api/v1/search/ {"material_id": …}` to the project's WSGI app on 127.0.0.1.
+
+Measured as production runs: DEBUG off (no query log), the configured cache under a key prefix
+of this run (deleted afterwards), rate limits lifted (the throttle still counts every request).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import override_settings
+
+from analysis.providers.protocols import ProviderError
+from search.benchmark.ingest import ingest_benchmark
+from search.benchmark.live_server import live_server
+from search.benchmark.synthetic import (
+    SyntheticCatalog,
+    synthetic_catalog_drop,
+    synthetic_catalog_load,
+)
+from search.benchmark.timing import Latencies
+from search.conf import search_config
+from search.providers import SearchProviders, providers_override
+from search.query import SearchFilters, SearchQuery
+from search.services import search_run
+from search.strategies.sql import vector_index
+from search.strategies.vector import IMAGE_OVERFETCH, VectorPlan, vector_sql
+
+RECALL_K = 20
+LIMIT = 20
+WARMUP = 20
+VECTOR_ONLY = {"vector": 1.0, "properties": 0.0, "semantic": 0.0}
+API_PATH = "/api/v1/search/"
+
+
+class BenchmarkError(Exception):
+    """The benchmark cannot run or produced nonsense (e.g. a search that finds nothing)."""
+
+
+class StoredVectorsOnly:
+    """The bench's providers: its queries are material ids, whose vectors are stored, so nothing
+    is embedded; a call would mean the benchmark timed something it did not mean to."""
+
+    def __init__(self, *, model: str, dimensions: int) -> None:
+        self.model = model
+        self.dimensions = dimensions
+
+    def _refuse(self, *args: object) -> np.ndarray:
+        raise ProviderError(
+            "bench_search queries by stored vectors only", retryable=False, code="not_supported"
+        )
+
+    embed_images = _refuse
+    embed_texts = _refuse
+
+
+def _cache_delete_run_keys(prefix: str) -> None:
+    """Delete the keys this run wrote (answers, query states, rate counters), only those."""
+    if hasattr(cache, "delete_pattern"):  # django-redis: the pattern is within KEY_PREFIX
+        cache.delete_pattern("*")
+        return
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("db.DatabaseCache"):
+        table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE cache_key LIKE %s", [f"{prefix}:%"])  # noqa: S608 - quoted table name
+
+
+def _raw_sql(vector: np.ndarray, *, index, ef_search: int, fetch: int, timer: Latencies) -> list:
+    sql, args = vector_sql(
+        plan=VectorPlan(mode="index"),
+        index=index,
+        vector=vector,
+        filters=SearchFilters(),
+        fetch=fetch,
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+
+        def query() -> list:
+            cursor.execute(sql, args)
+            return cursor.fetchall()
+
+        return timer.time(query)
+
+
+def _exact(vector: np.ndarray, *, index, k: int) -> list:
+    sql, args = vector_sql(
+        plan=VectorPlan(mode="exact"), index=index, vector=vector, filters=SearchFilters(), fetch=k
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return cursor.fetchall()
+
+
+def _recall(approximate: Sequence[Sequence[int]], exact: Sequence[Sequence[int]]) -> float:
+    found = [len(set(a[:RECALL_K]) & set(e[:RECALL_K])) / len(e[:RECALL_K]) for a, e in
+             zip(approximate, exact, strict=True) if e]  # fmt: skip
+    return round(float(np.mean(found)), 4) if found else 0.0
+
+
+def _paths(
+    catalog: SyntheticCatalog, server, timers: dict[str, Latencies], config
+) -> dict[str, Callable[[int], Any]]:
+    index = vector_index(
+        model=catalog.image_model, kind="image", dimensions=catalog.image_index.dimensions
+    )
+    # What the vector strategy fetches for a default request that excludes the query material.
+    fetch = max(config.candidates, LIMIT) * IMAGE_OVERFETCH + 1
+    ids = catalog.material_ids.tolist()
+
+    def raw_sql(i: int) -> Any:
+        return _raw_sql(
+            catalog.image_vectors[i], index=index, ef_search=max(config.ef_search, fetch),
+            fetch=fetch, timer=timers["raw_sql"],
+        )  # fmt: skip
+
+    def vector(i: int) -> Any:
+        query = SearchQuery(material_id=ids[i], weights=dict(VECTOR_ONLY), limit=LIMIT)
+        return timers["vector"].time(lambda: search_run(query=query, refine="never"))
+
+    def fused(i: int) -> Any:
+        query = SearchQuery(material_id=ids[i], limit=LIMIT)
+        return timers["fused"].time(lambda: search_run(query=query, refine="never"))
+
+    def api(i: int) -> Any:
+        status, body = timers["api"].time(
+            lambda: server.post_json(API_PATH, {"material_id": ids[i]})
+        )
+        if status != 200:
+            raise BenchmarkError(f"{API_PATH} answered {status}: {body}")
+        return body
+
+    return {"raw_sql": raw_sql, "vector": vector, "fused": fused, "api": api}
+
+
+def _measure(
+    catalog: SyntheticCatalog, *, queries: int, seed: int, say: Callable[[str], None]
+) -> dict[str, Any]:
+    config = search_config()
+    image, text = catalog.image_index, catalog.text_index
+    providers = SearchProviders(
+        image_embedder=StoredVectorsOnly(model=image.model, dimensions=image.dimensions),
+        text_embedder=StoredVectorsOnly(model=text.model, dimensions=text.dimensions),
+        describer=None,
+    )
+    rng = np.random.default_rng(seed + 1)
+    n = len(catalog.material_ids)
+    timers = {name: Latencies() for name in ("raw_sql", "vector", "fused", "api")}
+    with providers_override(providers), live_server() as server:
+        paths = _paths(catalog, server, timers, config)
+        warmup = rng.integers(0, n, WARMUP)
+        for i in warmup.tolist():
+            for call in paths.values():
+                call(i)
+        for timer in timers.values():
+            timer.samples.clear()
+        samples = {name: rng.integers(0, n, queries) for name in paths}
+        answers: dict[str, list] = {name: [] for name in paths}
+        started = time.perf_counter()
+        for q in range(queries):
+            for name, call in paths.items():
+                answers[name].append(call(int(samples[name][q])))
+        say(f"timed {queries} queries × 4 paths in {time.perf_counter() - started:.1f} s")
+    empty = [name for name in ("vector", "fused") if not any(a.results for a in answers[name])]
+    if empty:
+        raise BenchmarkError(f"the search service found nothing for the {', '.join(empty)} path")
+
+    index = catalog.image_index
+    started = time.perf_counter()
+    exact = [
+        [row[0] for row in _exact(catalog.image_vectors[i], index=index, k=RECALL_K)]
+        for i in samples["raw_sql"].tolist()
+    ]
+    say(f"exact scans for recall in {time.perf_counter() - started:.1f} s")
+    approximate = [[row[0] for row in rows] for rows in answers["raw_sql"]]
+    return {
+        "recall_at_20": _recall(approximate, exact),
+        **{name: timer.summary() for name, timer in timers.items()},
+    }
+
+
+def _ratio(result: dict[str, Any], name: str) -> float | None:
+    base = result["raw_sql"]["p95_ms"]
+    return round(result[name]["p95_ms"] / base, 2) if base else None
+
+
+def search_benchmark(
+    *,
+    items: int,
+    queries: int,
+    ingest_paths: list[Path],
+    seed: int = 0,
+    on_progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    if items < RECALL_K + 1 or queries < 1:
+        raise BenchmarkError(f"need --items > {RECALL_K} and --queries ≥ 1.")
+    say = on_progress or (lambda message: None)
+    run = uuid.uuid4().hex[:8]
+    prefix = f"bench-search-{run}"
+    caches = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    unlimited = {name: "1000000/1s" for name in settings.SWATCH_SEARCH.get("RATES", {})}
+    search_settings = {**settings.SWATCH_SEARCH, "RATES": unlimited}
+    catalog = SyntheticCatalog(run=run)
+    started = time.perf_counter()
+    with override_settings(DEBUG=False, CACHES=caches, SWATCH_SEARCH=search_settings):
+        try:
+            synthetic_catalog_load(items=items, seed=seed, on_progress=say, catalog=catalog)
+            result: dict[str, Any] = {"items": items, "queries": queries}
+            result.update(_measure(catalog, queries=queries, seed=seed, say=say))
+            say("measuring ingestion")
+            result.update(ingest_benchmark(paths=ingest_paths))
+        finally:
+            say("cleaning up")
+            synthetic_catalog_drop(catalog=catalog)
+            _cache_delete_run_keys(prefix)
+    config = search_config()
+    result["p95_over_raw_sql"] = {name: _ratio(result, name) for name in ("vector", "fused", "api")}
+    result["config"] = {
+        "dimensions": catalog.image_index.dimensions,
+        "hnsw": {"m": 16, "ef_construction": 64, "ef_search": config.ef_search},
+        "candidates": config.candidates,
+        "fusion": config.fusion,
+        "weights": config.weights,
+        "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+    }
+    result["seconds"] = {**catalog.seconds, "total": round(time.perf_counter() - started, 1)}
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+    return result

@@ -1,0 +1,42 @@
+"""Query encoding, through the analysis app's cached query helpers (`analysis.query`): image
+and text vectors and the query image's description, cached by the hash of what was encoded,
+never the image itself."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from analysis import caching
+from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbedder
+from analysis.query import query_image_description, query_image_embedding, query_text_embedding
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def query_image_vector(*, pixels: Image.Image, sha256: str, embedder: ImageEmbedder) -> np.ndarray:
+    return unit(query_image_embedding(pixels=pixels, sha256=sha256, embedder=embedder))
+
+
+def query_text_vector(*, text: str, embedder: TextEmbedder) -> np.ndarray:
+    return unit(query_text_embedding(text=text, embedder=embedder))
+
+
+def cached_query_description(*, sha256: str, describer: ImageDescriber) -> dict | None:
+    """The description of an image analysed before, without calling the describer."""
+    hit = caching.cached_description(
+        sha256=sha256,
+        model_id=describer.model_id,
+        prompt_version=caching.describer_prompt_version(describer),
+    )
+    return None if hit is None else hit.description.model_dump(mode="json")
+
+
+def query_description(*, pixels: Image.Image, sha256: str, describer: ImageDescriber) -> dict:
+    """The describer's description of a query image (slow: a model call), cached by hash."""
+    result = query_image_description(pixels=pixels, sha256=sha256, describer=describer)
+    return result.description.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""Search quality on a labelled folder (`manage.py evaluate_search`)."""

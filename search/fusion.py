@@ -1,0 +1,117 @@
+"""Fusion of the strategies' ranked lists: pure Python, no I/O.
+
+Two methods, each weighted per strategy:
+- **rrf** (weighted reciprocal-rank fusion): `Σ w_s / (k + rank_s)`; robust to scores that are
+  not comparable between strategies (cosine vs overlap vs text rank).
+- **relative** (relative-score fusion): each list's scores min-max normalised to 0..1, then
+  `Σ w_s · norm_s`; keeps how much better the first hit is than the tenth.
+
+A material missing from a strategy's list contributes nothing from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One strategy's opinion of one material: its score (higher is better) and whether that
+    strategy considers it a good match on its own (the relevance cutoff)."""
+
+    material_id: int
+    score: float
+    good: bool = False
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StrategyScore:
+    score: float
+    rank: int
+    good: bool
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Fused:
+    material_id: int
+    score: float
+    scores: dict[str, StrategyScore]
+
+    @property
+    def good(self) -> bool:
+        return any(s.good for s in self.scores.values())
+
+
+def ranked(hits: Sequence[Hit]) -> list[Hit]:
+    """Best first; ties broken by material id so the order is stable."""
+    return sorted(hits, key=lambda h: (-h.score, h.material_id))
+
+
+def _ranks(lists: Mapping[str, Sequence[Hit]]) -> dict[str, dict[int, tuple[int, Hit]]]:
+    return {
+        name: {hit.material_id: (rank, hit) for rank, hit in enumerate(ranked(hits), start=1)}
+        for name, hits in lists.items()
+    }
+
+
+def _collect(
+    lists: Mapping[str, Sequence[Hit]],
+    weights: Mapping[str, float],
+    contribution,
+) -> list[Fused]:
+    by_strategy = _ranks(lists)
+    fused: dict[int, Fused] = {}
+    for name, entries in by_strategy.items():
+        weight = float(weights.get(name, 0.0))
+        for material_id, (rank, hit) in entries.items():
+            item = fused.setdefault(material_id, Fused(material_id, 0.0, {}))
+            item.scores[name] = StrategyScore(
+                score=hit.score, rank=rank, good=hit.good, details=hit.details
+            )
+            item.score += weight * contribution(name, rank, hit)
+    return sorted(fused.values(), key=lambda f: (-f.score, f.material_id))
+
+
+def fuse_rrf(
+    lists: Mapping[str, Sequence[Hit]], weights: Mapping[str, float], *, k: int = 60
+) -> list[Fused]:
+    """Weighted reciprocal-rank fusion: score = Σ w_s / (k + rank_s), ranks from 1."""
+    return _collect(lists, weights, lambda name, rank, hit: 1.0 / (k + rank))
+
+
+def fuse_relative(lists: Mapping[str, Sequence[Hit]], weights: Mapping[str, float]) -> list[Fused]:
+    """Relative-score fusion: score = Σ w_s · (s - min_s) / (max_s - min_s); a list whose
+    scores are all equal counts each of its hits as 1."""
+    bounds = {}
+    for name, hits in lists.items():
+        scores = [h.score for h in hits]
+        bounds[name] = (min(scores), max(scores)) if scores else (0.0, 0.0)
+
+    def normalised(name: str, rank: int, hit: Hit) -> float:
+        low, high = bounds[name]
+        return 1.0 if high == low else (hit.score - low) / (high - low)
+
+    return _collect(lists, weights, normalised)
+
+
+def fuse(
+    lists: Mapping[str, Sequence[Hit]],
+    weights: Mapping[str, float],
+    *,
+    method: str = "rrf",
+    k: int = 60,
+) -> list[Fused]:
+    # A strategy weighted 0 is left out entirely: it must not add materials to the ranking.
+    active = {name: hits for name, hits in lists.items() if weights.get(name, 0.0) > 0}
+    if method == "relative":
+        return fuse_relative(active, weights)
+    return fuse_rrf(active, weights, k=k)
+
+
+def cutoff(fused: Sequence[Fused]) -> list[Fused]:
+    """Keep only results some strategy calls a good match: a query with no good match gets
+    an empty page (and says so) rather than the least bad materials."""
+    return [item for item in fused if item.good]

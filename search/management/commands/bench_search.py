@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from search.benchmark.ingest import ingest_images_find
+from search.benchmark.run import BenchmarkError, search_benchmark
+
+KEY_ORDER = (
+    "items",
+    "queries",
+    "recall_at_20",
+    "raw_sql",
+    "vector",
+    "fused",
+    "api",
+    "ingest_images_per_s",
+    "embed_images_per_s",
+)
+DEFAULT_JSON = Path(settings.BASE_DIR) / "bench" / "results" / "bench_search.json"
+SHARED_IMAGES = Path(settings.BASE_DIR).parent / "shared" / "data" / "materials" / "images"
+DEMO_IMAGES = Path(settings.BASE_DIR) / "demo" / "images"
+
+
+def _interrupt(signum, frame) -> None:
+    # SIGTERM cleans up like Ctrl-C: the benchmark's `finally` drops its catalog.
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark search on a temporary synthetic catalog (COPY-loaded clustered vectors, HNSW "
+        "built after): recall@20 against an exact scan, latency of the pgvector query, the "
+        "search service and the HTTP API, ingestion throughput; prints JSON, then cleans up."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--items", type=int, default=100_000, help="Synthetic materials.")
+        parser.add_argument("--queries", type=int, default=200, help="Timed queries per path.")
+        parser.add_argument(
+            "--json", type=Path, dest="json_out", default=DEFAULT_JSON, help="Write the JSON here."
+        )
+        parser.add_argument(
+            "--ingest-images", type=int, default=32, help="Real images to ingest (0: skip)."
+        )
+        parser.add_argument(
+            "--images",
+            type=Path,
+            help="Folder of real images for the ingestion figures (default: shared data, "
+            "else demo/images).",
+        )
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args, **options) -> None:
+        if options["items"] < 21 or options["queries"] < 1:
+            raise CommandError("--items must be at least 21 and --queries at least 1.")
+        folder = options["images"] or (SHARED_IMAGES if SHARED_IMAGES.is_dir() else DEMO_IMAGES)
+        paths = ingest_images_find(folder=folder, count=max(0, options["ingest_images"]))
+        if options["ingest_images"] > 0 and not paths:
+            raise CommandError(f"{folder}: no images for the ingestion figures.")
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            result = search_benchmark(
+                items=options["items"],
+                queries=options["queries"],
+                ingest_paths=paths,
+                seed=options["seed"],
+                on_progress=lambda message: self.stderr.write(message),
+            )
+        except BenchmarkError as exc:
+            raise CommandError(str(exc)) from exc
+        except KeyboardInterrupt as exc:
+            raise CommandError("interrupted; the synthetic catalog was removed.") from exc
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        ordered = {key: result[key] for key in KEY_ORDER}
+        ordered.update({key: value for key, value in result.items() if key not in ordered})
+        text = json.dumps(ordered, indent=2)
+        out: Path = options["json_out"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+        self.stdout.write(text)

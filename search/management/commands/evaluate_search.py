@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from materials.importer import ImportSourceError
+from search.evaluation.run import EvaluationError, search_evaluate
+
+KEY_ORDER = (
+    "n_images",
+    "n_categories",
+    "precision_at_1",
+    "precision_at_5",
+    "map",
+    "instance_recall_at_1",
+    "instance_recall_at_5",
+    "type_accuracy",
+    "per_category",
+    "config",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate search on a labelled folder: import it into a temporary catalog, query every "
+        "image as an upload (leave-group-out), print the figures as JSON, delete the catalog."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("path", type=Path, help="Folder of labelled images.")
+        parser.add_argument("--labels", type=Path, required=True, help="labels.csv")
+        parser.add_argument("--json", type=Path, dest="json_out", help="Also write the JSON here.")
+        parser.add_argument("--folds", type=int, default=5, help="Leave-group-out folds.")
+        parser.add_argument("--seed", type=int, default=0, help="Seed of the photo alterations.")
+
+    def handle(self, *args, **options) -> None:
+        if not options["labels"].is_file():
+            raise CommandError(f"{options['labels']}: no such labels file.")
+        bars: dict[str, tqdm] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar = bars.get(stage)
+            if bar is None:
+                bar = bars[stage] = tqdm(
+                    total=total, desc=stage, unit="img", file=self.stderr._out, disable=None
+                )
+            bar.update(done - bar.n if stage == "query" else done)
+
+        try:
+            result = search_evaluate(
+                path=options["path"],
+                labels=options["labels"],
+                folds=options["folds"],
+                seed=options["seed"],
+                on_progress=progress,
+            )
+        except (EvaluationError, ImportSourceError) as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            for bar in bars.values():
+                bar.close()
+        ordered = {key: result[key] for key in KEY_ORDER}
+        text = json.dumps(ordered, indent=2)
+        if options["json_out"]:
+            options["json_out"].parent.mkdir(parents=True, exist_ok=True)
+            options["json_out"].write_text(text + "\n")
+        self.stdout.write(text)

@@ -1,0 +1,292 @@
+"""A search query as the domain sees it, and the parsing of its untrusted parts (filters,
+weights) into checked values. Every refusal is a `SearchError` naming the field."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab, srgb_to_lab
+from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
+from search.conf import FUSIONS, STRATEGIES
+from search.errors import SearchError
+
+MAX_LIMIT = 100
+MAX_PAGE = 50
+# A requested colour matches the palette names within this CIEDE2000 distance of it.
+COLOR_FILTER_DELTA_E = 12.0
+FILTER_KEYS = (
+    "catalog",
+    "category",
+    "material_type",
+    "colors",
+    "finish",
+    "pattern",
+    "min_confidence",
+    "properties",
+    "attributes",
+)
+
+
+@dataclass(frozen=True)
+class QueryImage:
+    """A decoded query image: pixels in memory and the hash of the bytes received. Never
+    stored anywhere."""
+
+    pixels: Image.Image
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    catalog_ids: tuple[int, ...] = ()
+    catalog_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    material_types: tuple[str, ...] = ()
+    color_names: tuple[tuple[str, ...], ...] = ()  # each requested colour: acceptable names
+    finishes: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    min_confidence: float | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.raw
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    image: QueryImage | None = None
+    text: str = ""
+    material_id: int | None = None
+    negative_image: QueryImage | None = None
+    negative_text: str = ""
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    weights: dict[str, float] = field(default_factory=dict)
+    fusion: str = ""
+    limit: int = 20
+    page: int = 1
+    # Off only for evaluation, which needs the whole ranking.
+    cutoff: bool = True
+
+    def __post_init__(self) -> None:
+        if self.image is None and not self.text.strip() and self.material_id is None:
+            raise SearchError(
+                "empty_query",
+                "Give an image, a text or a material id to search for.",
+                field="image",
+            )
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise SearchError(
+                "invalid_limit", f"limit must be between 1 and {MAX_LIMIT}.", field="limit"
+            )
+        if not 1 <= self.page <= MAX_PAGE:
+            raise SearchError(
+                "invalid_page", f"page must be between 1 and {MAX_PAGE}.", field="page"
+            )
+
+
+def _strings(value: Any, name: str, *, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        raise SearchError(
+            "invalid_filter", f"{name} must be a string or a list of strings.", field=name
+        )
+    cleaned = tuple(v.strip().lower() for v in values if v.strip())
+    if allowed is not None:
+        for item in cleaned:
+            if item not in allowed:
+                raise SearchError(
+                    "invalid_filter",
+                    f"{item!r} is not a known value of {name.split('.')[-1]}; "
+                    f"use one of {', '.join(allowed)}.",
+                    field=name,
+                )
+    return cleaned
+
+
+def color_lab(value: str, *, field_name: str) -> tuple[float, float, float]:
+    """A colour by palette name or hex → CIELAB."""
+    if value.startswith("#"):
+        try:
+            rgb = hex_to_rgb(value)
+        except ValueError as exc:
+            raise SearchError("invalid_filter", str(exc), field=field_name) from exc
+        lab = srgb_to_lab(rgb)
+        return (float(lab[0]), float(lab[1]), float(lab[2]))
+    lab = named_color_lab(value)
+    if lab is None:
+        raise SearchError(
+            "invalid_filter",
+            f"{value!r} is not a colour Swatch knows; use a hex value (#a0522d) or one of "
+            f"{', '.join(NAMED_COLORS)}.",
+            field=field_name,
+        )
+    return lab
+
+
+def _color_names_near(lab: tuple[float, float, float]) -> tuple[str, ...]:
+    near = [
+        name
+        for name in NAMED_COLORS
+        if delta_e00(lab, named_color_lab(name)) <= COLOR_FILTER_DELTA_E  # type: ignore[arg-type]
+    ]
+    return tuple(near) or (min(NAMED_COLORS, key=lambda n: delta_e00(lab, named_color_lab(n))),)
+
+
+def _catalogs(value: Any) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    values = value if isinstance(value, list) else [value]
+    ids, names = [], []
+    for item in values:
+        if isinstance(item, bool) or not isinstance(item, int | str) or item == "":
+            raise SearchError(
+                "invalid_filter",
+                "filters.catalog must be a catalog id or name, or a list of them.",
+                field="filters.catalog",
+            )
+        if isinstance(item, int) or item.isdigit():
+            ids.append(int(item))
+        else:
+            names.append(item)
+    return tuple(ids), tuple(names)
+
+
+def _json_object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        raise SearchError("invalid_filter", f"{name} must be a non-empty JSON object.", field=name)
+    return value
+
+
+def filters_parse(*, raw: Any) -> SearchFilters:
+    """Check a request's `filters` object; an unknown key is refused by name."""
+    if raw in (None, "", {}):
+        return SearchFilters()
+    if not isinstance(raw, dict):
+        raise SearchError("invalid_filter", "filters must be a JSON object.", field="filters")
+    for key in raw:
+        if key not in FILTER_KEYS:
+            raise SearchError(
+                "unknown_filter",
+                f"Unknown filter {key!r}; known filters: {', '.join(FILTER_KEYS)}.",
+                field=f"filters.{key}",
+            )
+    values: dict[str, Any] = {"raw": dict(raw)}
+    if "catalog" in raw:
+        values["catalog_ids"], values["catalog_names"] = _catalogs(raw["catalog"])
+    if "category" in raw:
+        values["categories"] = _strings(raw["category"], "filters.category")
+    if "material_type" in raw:
+        values["material_types"] = _strings(
+            raw["material_type"], "filters.material_type", allowed=MATERIAL_TYPES
+        )
+    if "colors" in raw:
+        colors = _strings(raw["colors"], "filters.colors")
+        values["color_names"] = tuple(
+            _color_names_near(color_lab(c, field_name="filters.colors")) for c in colors
+        )
+    if "finish" in raw:
+        values["finishes"] = _strings(raw["finish"], "filters.finish", allowed=FINISHES)
+    if "pattern" in raw:
+        values["patterns"] = _strings(raw["pattern"], "filters.pattern", allowed=PATTERNS)
+    if "min_confidence" in raw:
+        value = raw["min_confidence"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise SearchError(
+                "invalid_filter",
+                "filters.min_confidence must be a number from 0 to 1.",
+                field="filters.min_confidence",
+            )
+        values["min_confidence"] = float(value)
+    if "properties" in raw:
+        values["properties"] = _json_object(raw["properties"], "filters.properties")
+    if "attributes" in raw:
+        values["attributes"] = _json_object(raw["attributes"], "filters.attributes")
+    return SearchFilters(**values)
+
+
+def weights_parse(*, raw: Any, defaults: dict[str, float]) -> dict[str, float]:
+    """A request's weights over the defaults: numbers ≥ 0, known strategies only."""
+    weights = dict(defaults)
+    if raw in (None, "", {}):
+        return weights
+    if not isinstance(raw, dict):
+        raise SearchError(
+            "invalid_weights",
+            'weights must be an object like {"vector": 1, "properties": 0.5}.',
+            field="weights",
+        )
+    for name, value in raw.items():
+        if name not in STRATEGIES:
+            raise SearchError(
+                "invalid_weights",
+                f"Unknown strategy {name!r}; weights apply to {', '.join(STRATEGIES)}.",
+                field=f"weights.{name}",
+            )
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                value = None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise SearchError(
+                "invalid_weights", f"weights.{name} must be a number.", field=f"weights.{name}"
+            )
+        if value < 0:
+            raise SearchError(
+                "invalid_weights", f"weights.{name} must not be negative.", field=f"weights.{name}"
+            )
+        weights[name] = float(value)
+    if not any(weights.values()):
+        raise SearchError(
+            "invalid_weights", "At least one strategy needs a weight above 0.", field="weights"
+        )
+    return weights
+
+
+def fusion_parse(*, raw: Any, default: str) -> str:
+    if raw in (None, ""):
+        return default
+    if raw not in FUSIONS:
+        raise SearchError(
+            "invalid_fusion", f"fusion must be one of {', '.join(FUSIONS)}.", field="fusion"
+        )
+    return raw
+
+
+def search_query_build(
+    *,
+    image: QueryImage | None = None,
+    text: str = "",
+    material_id: int | None = None,
+    negative_image: QueryImage | None = None,
+    negative_text: str = "",
+    filters: Any = None,
+    weights: Any = None,
+    fusion: Any = None,
+    limit: int = 20,
+    page: int = 1,
+    default_weights: dict[str, float],
+    default_fusion: str,
+) -> SearchQuery:
+    """A checked `SearchQuery` from a request's values; `SearchError` names the bad field."""
+    return SearchQuery(
+        image=image,
+        text=text or "",
+        material_id=material_id,
+        negative_image=negative_image,
+        negative_text=negative_text or "",
+        filters=filters_parse(raw=filters),
+        weights=weights_parse(raw=weights, defaults=default_weights),
+        fusion=fusion_parse(raw=fusion, default=default_fusion),
+        limit=limit,
+        page=page,
+    )

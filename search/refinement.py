@@ -1,0 +1,91 @@
+"""Background refinement: the describer's analysis of a query image, in a small bounded
+thread pool inside the web process.
+
+Why not a django-q2 task: its ORM broker would write the image bytes into the database, and
+query images are never persisted. The pixels stay in this process's memory for the few
+seconds the describer needs; the outcome (description + its text vector) goes to the shared
+cache under the query id, so whichever web process gets `GET /api/v1/search/{query_id}/`
+can answer it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.db import connections
+from PIL import Image
+
+from analysis.description import DescriptionInvalid, MaterialDescription
+from analysis.pipeline import AnalysisQualityError
+from analysis.providers.protocols import ImageDescriber, ProviderError, TextEmbedder
+from search.encoding import query_description, query_text_vector
+from search.state import (
+    REFINEMENT_DONE,
+    REFINEMENT_FAILED,
+    query_state_load,
+    query_state_save,
+)
+
+logger = logging.getLogger("swatch.search.refinement")
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=max(1, workers), thread_name_prefix="swatch-refine"
+            )
+        return _executor
+
+
+def description_text_vector(*, description: dict, embedder: TextEmbedder | None) -> list | None:
+    if embedder is None or not description:
+        return None
+    text = MaterialDescription.model_validate(description).as_text()
+    return query_text_vector(text=text, embedder=embedder).tolist()
+
+
+def refinement_run(
+    *,
+    query_id: str,
+    pixels: Image.Image,
+    sha256: str,
+    describer: ImageDescriber,
+    text_embedder: TextEmbedder | None,
+    ttl: int,
+    text_overrides: dict,
+) -> str:
+    """Describe the query image and record the outcome in the query's state."""
+    try:
+        description = query_description(pixels=pixels, sha256=sha256, describer=describer)
+        vector = description_text_vector(description=description, embedder=text_embedder)
+        outcome, error = REFINEMENT_DONE, ""
+    except (ProviderError, DescriptionInvalid, AnalysisQualityError) as exc:
+        logger.warning("refinement of query %s failed: %s", query_id, exc)
+        description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
+    state = query_state_load(query_id=query_id)
+    if state is not None:
+        # What the text of the query names overrides what the image analysis guessed.
+        state.description = {**description, **text_overrides} if description else {}
+        state.description_vector = vector
+        state.refinement = outcome
+        state.refinement_error = error
+        query_state_save(state=state, ttl=ttl)
+    return outcome
+
+
+def _run_and_close(**kwargs) -> str:
+    try:
+        return refinement_run(**kwargs)
+    finally:
+        # This thread's database connection (the DB cache) must not outlive the job.
+        connections.close_all()
+
+
+def refinement_submit(*, workers: int, **kwargs) -> Future:
+    return _pool(workers).submit(_run_and_close, **kwargs)

@@ -1,0 +1,199 @@
+"""Reads of the catalog for search answers and the materials API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+
+from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
+from materials.models import Catalog, Material, MaterialImage
+from search.errors import SearchError
+from search.prepared import Statement, prepared_execute
+
+_MATERIAL = Material._meta.db_table
+_CATALOG = Catalog._meta.db_table
+_IMAGE = MaterialImage._meta.db_table
+_ANALYSIS = VisualAnalysis._meta.db_table
+_EMBEDDING = Embedding._meta.db_table
+
+
+def _with_images(queryset: QuerySet[Material]) -> QuerySet[Material]:
+    return queryset.select_related("catalog").prefetch_related(
+        Prefetch(
+            "images",
+            queryset=MaterialImage.objects.select_related("analysis").order_by("-is_primary", "id"),
+        )
+    )
+
+
+def materials_by_id(*, ids: Iterable[int]) -> dict[int, Material]:
+    return {m.pk: m for m in _with_images(Material.objects.filter(pk__in=list(ids)))}
+
+
+@dataclass(frozen=True)
+class ResultMaterial:
+    """What a search result shows of a material."""
+
+    material_id: int
+    name: str
+    category: str
+    catalog: str
+    thumbnail_url: str | None
+
+
+_RESULT_SQL = (
+    "SELECT m.id, m.name, m.category, c.name, p.thumbnail, p.image "  # noqa: S608 - table names are constants
+    f"FROM {_MATERIAL} m LEFT JOIN {_CATALOG} c ON c.id = m.catalog_id "
+    "LEFT JOIN LATERAL (SELECT mi.thumbnail, mi.image "
+    f"FROM {_IMAGE} mi WHERE mi.material_id = m.id "
+    "ORDER BY mi.is_primary DESC, mi.id LIMIT 1) p ON true "
+    "WHERE m.id = ANY(%s::bigint[])"
+)
+
+
+_RESULTS = Statement("swatch_result_rows", _RESULT_SQL, ("bigint[]",))
+
+# A material's result fields as read: id, name, category, catalog name, and the file names
+# of its primary image's thumbnail and image (URLs only for the results shown).
+ResultRow = tuple[int, str, str, str, str, str]
+
+
+def _result_material(row: ResultRow) -> ResultMaterial:
+    pk, name, category, catalog, thumbnail, image = row
+    return ResultMaterial(
+        material_id=pk,
+        name=name,
+        category=category,
+        catalog=catalog,
+        thumbnail_url=default_storage.url(thumbnail or image) if (thumbnail or image) else None,
+    )
+
+
+def result_materials_by_id(
+    *, ids: Iterable[int], known: Mapping[int, ResultRow] | None = None
+) -> dict[int, ResultMaterial]:
+    """The result fields of materials, in one query (a search answer's hot path: plain SQL,
+    as building the equivalent ORM query cost several times what the database spends), or
+    none when `known` rows (read along with something else) cover them all."""
+    known = known or {}
+    wanted = [int(pk) for pk in ids]
+    rows = [known[pk] for pk in wanted if pk in known]
+    missing = [pk for pk in wanted if pk not in known]
+    if missing:
+        with connection.cursor() as cursor:
+            prepared_execute(cursor, _RESULTS, [missing])
+            rows += cursor.fetchall()
+    return {row[0]: _result_material(row) for row in rows}
+
+
+def material_get(*, material_id: int) -> Material:
+    material = _with_images(Material.objects.filter(pk=material_id)).first()
+    if material is None:
+        raise SearchError(
+            "not_found", f"No material with id {material_id}.", field="material_id", status=404
+        )
+    return material
+
+
+def material_list(
+    *,
+    catalog: str | None = None,
+    category: str | None = None,
+    material_type: str | None = None,
+    text: str | None = None,
+) -> QuerySet[Material]:
+    """Materials, filtered; `catalog` is an id or a name."""
+    queryset = Material.objects.all()
+    if catalog:
+        key = "catalog_id" if catalog.isdigit() else "catalog__name"
+        queryset = queryset.filter(**{key: catalog})
+    if category:
+        queryset = queryset.filter(category__iexact=category)
+    if material_type:
+        queryset = queryset.filter(images__analysis__material_type=material_type.lower())
+    if text:
+        queryset = queryset.filter(name__icontains=text)
+    return _with_images(queryset.distinct().order_by("name", "id"))
+
+
+def material_thumbnail_url(material: Material) -> str | None:
+    image = material.primary_image
+    if image is None:
+        return None
+    field = image.thumbnail or image.image
+    return field.url if field else None
+
+
+def material_analysis(material: Material) -> VisualAnalysis | None:
+    image = material.primary_image
+    if image is None:
+        return None
+    try:
+        return image.analysis
+    except VisualAnalysis.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class MaterialQueryInputs:
+    """What a "more like this" query takes from its material: the description and the stored
+    vectors of its primary image (else its first image that has them)."""
+
+    description: dict
+    image_vector: np.ndarray | None = None
+    text_vector: np.ndarray | None = None
+
+
+def _stored_vector_sql(kind: str) -> str:
+    return (
+        f"(SELECT e.vector::text FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
+        f"AND e.model = %s AND e.kind = '{kind}')"
+    )
+
+
+# One row per image, primary first: the description is the first image's; each vector the
+# first image's that has one. A plain join with two key lookups per row: less to plan than
+# one subquery per value, which cost more than running them.
+_QUERY_INPUTS_SQL = (
+    "SELECT mi.id, va.description, "  # noqa: S608 - constants
+    f"{_stored_vector_sql(EmbeddingKind.IMAGE.value)}, "
+    f"{_stored_vector_sql(EmbeddingKind.DESCRIPTION.value)} "
+    f"FROM {_MATERIAL} m LEFT JOIN {_IMAGE} mi ON mi.material_id = m.id "
+    f"LEFT JOIN {_ANALYSIS} va ON va.image_id = mi.id AND va.status <> 'rejected' "
+    "WHERE m.id = %s ORDER BY mi.is_primary DESC, mi.id"
+)
+
+
+_QUERY_INPUTS = Statement("swatch_query_inputs", _QUERY_INPUTS_SQL, ("text", "text", "bigint"))
+
+
+def _first_vector(values: Iterable[str | None]) -> np.ndarray | None:
+    text = next((value for value in values if value is not None), None)
+    return None if text is None else np.asarray(json.loads(text), dtype=np.float32)
+
+
+def material_query_inputs(
+    *, material_id: int, image_model: str = "", text_model: str = ""
+) -> MaterialQueryInputs | None:
+    """A material's description and its stored image (`image_model`) and description
+    (`text_model`) vectors, in one round trip; a model left empty gives no vector. None when
+    there is no such material."""
+    with connection.cursor() as cursor:
+        prepared_execute(cursor, _QUERY_INPUTS, [image_model, text_model, material_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    description = rows[0][1]
+    if isinstance(description, str):  # Django hands jsonb to raw cursors as text
+        description = json.loads(description)
+    return MaterialQueryInputs(
+        description=dict(description) if description else {},
+        image_vector=_first_vector(row[2] for row in rows),
+        text_vector=_first_vector(row[3] for row in rows),
+    )

@@ -1,0 +1,375 @@
+"""The search service: encode the query, run the strategies, fuse, explain, cache.
+
+Phase `fast` answers from the vectors (image, text) at once; when the query has an image and
+a describer, its analysis runs in the background (`search.refinement`) and
+`search_answer_get` then answers phase `refined`, adding property matching and the
+description's semantic match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from search.conf import SearchConfig, search_config
+from search.encoding import (
+    cached_query_description,
+    query_description,
+    query_image_vector,
+    query_text_vector,
+    unit,
+)
+from search.errors import SearchError
+from search.fusion import Hit, cutoff, fuse
+from search.providers import SearchProviders, search_providers
+from search.query import SearchQuery, filters_parse
+from search.refinement import description_text_vector, refinement_submit
+from search.results import SearchAnswer, results_build
+from search.selectors import MaterialQueryInputs, ResultRow, material_query_inputs
+from search.state import (
+    REFINEMENT_DONE,
+    REFINEMENT_FAILED,
+    REFINEMENT_PENDING,
+    QueryState,
+    answer_cache_get,
+    new_query_id,
+    query_cache_save,
+    query_state_load,
+    query_state_save,
+)
+from search.strategies.properties import (
+    description_from_text,
+    properties_candidates,
+    properties_rank,
+)
+from search.strategies.semantic import semantic_search
+from search.strategies.vector import vector_search
+from search.verification import sample_inliers, verified_rerank
+
+REFINE_MODES = ("background", "inline", "never")
+
+
+def _as_list(vector: np.ndarray | None) -> list[float] | None:
+    return None if vector is None else [float(v) for v in vector]
+
+
+def _away(
+    vector: np.ndarray | None, negatives: list[np.ndarray | None], weight: float
+) -> np.ndarray | None:
+    """Move a query vector away from negative examples: q − w·n, renormalised."""
+    if vector is None:
+        return None
+    for negative in negatives:
+        if negative is not None and negative.shape == vector.shape:
+            vector = vector - weight * negative
+    return unit(vector)
+
+
+def _material_inputs(state: QueryState) -> MaterialQueryInputs | None:
+    if state.material_id is None:
+        return None
+    # Only the vectors a weighted strategy searches with: each costs a transfer and a parse.
+    wants_image = state.image_vector is None and state.weights.get("vector", 0) > 0
+    wants_text = state.weights.get("semantic", 0) > 0
+    return material_query_inputs(
+        material_id=state.material_id,
+        image_model=state.image_model if wants_image else "",
+        text_model=state.text_model if wants_text else "",
+    )
+
+
+def _state_encode(
+    *, query: SearchQuery, providers: SearchProviders, config: SearchConfig
+) -> tuple[QueryState, MaterialQueryInputs | None]:
+    image_embedder, text_embedder = providers.image_embedder, providers.text_embedder
+    state = QueryState(
+        query_id=new_query_id(),
+        text=query.text.strip(),
+        negative_text=query.negative_text.strip(),
+        material_id=query.material_id,
+        filters=query.filters.raw,
+        weights=query.weights or dict(config.weights),
+        fusion=query.fusion or config.fusion,
+        limit=query.limit,
+        page=query.page,
+        cutoff=query.cutoff,
+        image_model=image_embedder.model,
+        image_dimensions=image_embedder.dimensions,
+        text_model=text_embedder.model if text_embedder else "",
+        text_dimensions=text_embedder.dimensions if text_embedder else 0,
+    )
+    if query.image is not None:
+        state.image_sha256 = query.image.sha256
+        state.image_vector = _as_list(
+            query_image_vector(
+                pixels=query.image.pixels, sha256=query.image.sha256, embedder=image_embedder
+            )
+        )
+    if query.negative_image is not None:
+        state.negative_image_vector = _as_list(
+            query_image_vector(
+                pixels=query.negative_image.pixels,
+                sha256=query.negative_image.sha256,
+                embedder=image_embedder,
+            )
+        )
+    if text_embedder is not None:
+        if state.text:
+            state.text_vector = _as_list(query_text_vector(text=state.text, embedder=text_embedder))
+        if state.negative_text:
+            state.negative_text_vector = _as_list(
+                query_text_vector(text=state.negative_text, embedder=text_embedder)
+            )
+    # One query for a material id: 404 before anything else, the description properties
+    # matching uses, and the stored vectors the strategies search with.
+    inputs = _material_inputs(state)
+    if query.material_id is not None:
+        if inputs is None:
+            raise SearchError(
+                "not_found",
+                f"No material with id {query.material_id}.",
+                field="material_id",
+                status=404,
+            )
+        state.description = inputs.description
+    return state, inputs
+
+
+def _array(values: list[float] | None) -> np.ndarray | None:
+    return None if values is None else np.asarray(values, dtype=np.float32)
+
+
+def _image_query_vector(
+    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
+) -> np.ndarray | None:
+    vector = _array(state.image_vector)
+    if vector is None and inputs is not None:
+        vector = inputs.image_vector
+    shared_space = state.text_model == state.image_model and state.text_model
+    if vector is None and shared_space:
+        vector = _array(state.text_vector)  # text→image search (CLIP-like embedders)
+    negatives = [_array(state.negative_image_vector)]
+    if shared_space:
+        negatives.append(_array(state.negative_text_vector))
+    return _away(vector, negatives, config.negative_weight)
+
+
+def _semantic_query_vector(
+    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
+) -> np.ndarray | None:
+    parts = [_array(state.text_vector), _array(state.description_vector)]
+    if inputs is not None and state.text_model:
+        parts.append(inputs.text_vector)
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    return _away(
+        unit(np.sum(present, axis=0)), [_array(state.negative_text_vector)], config.negative_weight
+    )
+
+
+def _strategy_lists(
+    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
+) -> tuple[dict[str, list[Hit]], dict[int, ResultRow]]:
+    """Each weighted strategy's ranked list, and the result rows the strategies read on the
+    way (the properties strategy reads its candidates' rows: the answer need not again)."""
+    filters = filters_parse(raw=state.filters)
+    depth = max(config.candidates, state.limit * state.page)
+    exclude = [state.material_id] if state.material_id is not None else []
+    tuning = _vector_tuning(config)
+    lists: dict[str, list[Hit]] = {}
+    image_vector = _image_query_vector(state, config, inputs)
+    if image_vector is not None and state.weights.get("vector", 0) > 0:
+        lists["vector"] = vector_search(
+            vector=image_vector,
+            model=state.image_model,
+            dimensions=state.image_dimensions,
+            filters=filters,
+            limit=depth,
+            threshold=config.similarity_threshold,
+            exclude_material_ids=exclude,
+            **tuning,
+        )
+    semantic_vector = (
+        _semantic_query_vector(state, config, inputs)
+        if state.weights.get("semantic", 0) > 0
+        else None
+    )
+    if (semantic_vector is not None or state.text) and state.weights.get("semantic", 0) > 0:
+        lists["semantic"] = semantic_search(
+            vector=semantic_vector,
+            model=state.text_model,
+            dimensions=state.text_dimensions,
+            text=state.text,
+            filters=filters,
+            limit=depth,
+            exclude_material_ids=exclude,
+            **tuning,
+        )
+    rows: dict[int, ResultRow] = {}
+    if state.description and state.weights.get("properties", 0) > 0:
+        candidates = properties_candidates(
+            description=state.description,
+            filters=filters,
+            candidate_ids={hit.material_id for hits in lists.values() for hit in hits},
+            exclude_material_ids=exclude,
+            of_type_enough=depth,
+        )
+        lists["properties"] = properties_rank(
+            description=state.description, candidates=candidates, limit=depth
+        )
+        rows = {c.material_id: c.result for c in candidates if c.result is not None}
+    return lists, rows
+
+
+def _vector_tuning(config: SearchConfig) -> dict[str, int]:
+    """The index-search knobs every vector query of a search shares."""
+    return {
+        "ef_search": config.ef_search,
+        "max_scan_tuples": config.max_scan_tuples,
+        "exact_scan_max_rows": config.exact_scan_max_rows,
+    }
+
+
+def _sample_verify(state: QueryState, pixels, config: SearchConfig) -> dict[str, int]:
+    """Inliers of the query image on its closest candidates (see search/verification.py)."""
+    vector = _image_query_vector(state, config)
+    if vector is None:
+        return {}
+    closest = vector_search(
+        vector=vector,
+        model=state.image_model,
+        dimensions=state.image_dimensions,
+        filters=filters_parse(raw=state.filters),
+        limit=config.verify_top,
+        threshold=config.similarity_threshold,
+        exclude_material_ids=[],
+        **_vector_tuning(config),
+    )
+    counts = sample_inliers(pixels=pixels, material_ids=[hit.material_id for hit in closest])
+    return {str(k): v for k, v in counts.items()}
+
+
+def _no_good_match_message(lists: dict[str, list[Hit]], config: SearchConfig) -> str:
+    best = max((hit.score for hit in lists.get("vector", [])), default=None)
+    if best is not None:
+        return (
+            f"No material matches this query well: the closest looks {best:.2f} alike "
+            f"(a good match needs {config.similarity_threshold:.2f})."
+        )
+    return "No material matches this query well."
+
+
+def _execute(
+    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
+) -> SearchAnswer:
+    lists, rows = _strategy_lists(state, config, inputs)
+    fused = fuse(lists, state.weights, method=state.fusion, k=config.rrf_k)
+    fused = verified_rerank(
+        fused, {int(k): v for k, v in state.sample_inliers.items()}, weight=config.verify_weight
+    )
+    kept = cutoff(fused) if state.cutoff else fused
+    no_good_match = not kept
+    phase = "fast" if state.refinement in (REFINEMENT_PENDING, REFINEMENT_FAILED) else "refined"
+    return SearchAnswer(
+        query_id=state.query_id,
+        phase=phase,
+        refinement=state.refinement,
+        results=results_build(
+            fused=kept, weights=state.weights, page=state.page, limit=state.limit, known=rows
+        ),
+        total=len(kept),
+        page=state.page,
+        limit=state.limit,
+        no_good_match=no_good_match,
+        message=_no_good_match_message(lists, config) if no_good_match else "",
+        fusion=state.fusion,
+        weights=state.weights,
+        query_description=state.description,
+    )
+
+
+def _answer(
+    state: QueryState,
+    config: SearchConfig,
+    *,
+    inputs: MaterialQueryInputs | None = None,
+    save_state: bool = False,
+) -> SearchAnswer:
+    """The answer for a state, from the result cache when the same query ran lately; with
+    `save_state`, the state is saved along with the answer (one cache write, not two)."""
+    key, cached = answer_cache_get(state=state)
+    saved = {"state": state, "state_ttl": config.query_ttl_seconds} if save_state else {}
+    if isinstance(cached, SearchAnswer):
+        query_cache_save(**saved)
+        return dataclasses.replace(cached, query_id=state.query_id)
+    if inputs is None:
+        inputs = _material_inputs(state)  # an earlier query's: its vectors are not in the state
+    answer = _execute(state, config, inputs)
+    query_cache_save(answer_key=key, answer=answer, answer_ttl=config.result_cache_seconds, **saved)
+    return answer
+
+
+def search_run(
+    *,
+    query: SearchQuery,
+    providers: SearchProviders | None = None,
+    refine: str = "background",
+) -> SearchAnswer:
+    """Run a search. `refine`: `background` (answer at once, analyse the query image in the
+    background), `inline` (analyse it first: one refined answer) or `never`."""
+    if refine not in REFINE_MODES:
+        raise ValueError(f"refine must be one of {REFINE_MODES}")
+    config = search_config()
+    providers = providers or search_providers()
+    state, inputs = _state_encode(query=query, providers=providers, config=config)
+    if query.image is not None and config.verify_top > 0:
+        state.sample_inliers = _sample_verify(state, query.image.pixels, config)
+    text_overrides = description_from_text(state.text) if state.text else {}
+    if query.image is not None and providers.describer is not None and refine != "never":
+        description = cached_query_description(
+            sha256=query.image.sha256, describer=providers.describer
+        )
+        if description is None and refine == "inline":
+            description = query_description(
+                pixels=query.image.pixels, sha256=query.image.sha256, describer=providers.describer
+            )
+        if description is not None:
+            state.description = {**description, **text_overrides}
+            state.description_vector = description_text_vector(
+                description=description, embedder=providers.text_embedder
+            )
+            state.refinement = REFINEMENT_DONE
+        else:
+            state.refinement = REFINEMENT_PENDING
+    elif text_overrides and not state.description:
+        state.description = text_overrides
+    pending = state.refinement == REFINEMENT_PENDING
+    if pending:
+        # Saved before the analysis starts: the background job reads the state back.
+        query_state_save(state=state, ttl=config.query_ttl_seconds)
+        refinement_submit(
+            workers=config.refine_workers,
+            query_id=state.query_id,
+            pixels=query.image.pixels,
+            sha256=query.image.sha256,
+            describer=providers.describer,
+            text_embedder=providers.text_embedder,
+            ttl=config.query_ttl_seconds,
+            text_overrides=text_overrides,
+        )
+    return _answer(state, config, inputs=inputs, save_state=not pending)
+
+
+def search_answer_get(*, query_id: str) -> SearchAnswer:
+    """The current answer of an earlier query: refined once its analysis is done."""
+    state = query_state_load(query_id=query_id)
+    if state is None:
+        raise SearchError(
+            "query_not_found",
+            "No such query (or it expired); run the search again.",
+            field="query_id",
+            status=404,
+        )
+    return _answer(state, search_config())

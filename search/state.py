@@ -1,0 +1,168 @@
+"""A query's state in the shared cache, under its query id: what any web process needs to
+answer `GET /api/v1/search/{query_id}/` — vectors, filters, weights, and the query image's
+description once analysed. Never the image."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connections, router, transaction
+
+from analysis.curation.revision import KEY as REVISION_KEY
+from analysis.curation.revision import descriptions_revision
+
+REFINEMENT_PENDING = "pending"
+REFINEMENT_DONE = "done"
+REFINEMENT_FAILED = "failed"
+REFINEMENT_NOT_NEEDED = "not_needed"
+
+
+@dataclass
+class QueryState:
+    query_id: str
+    image_sha256: str = ""
+    image_vector: list[float] | None = None
+    negative_image_vector: list[float] | None = None
+    text: str = ""
+    text_vector: list[float] | None = None
+    negative_text: str = ""
+    negative_text_vector: list[float] | None = None
+    material_id: int | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    fusion: str = "rrf"
+    limit: int = 20
+    page: int = 1
+    cutoff: bool = True
+    image_model: str = ""
+    image_dimensions: int = 0
+    text_model: str = ""
+    text_dimensions: int = 0
+    description: dict[str, Any] = field(default_factory=dict)
+    description_vector: list[float] | None = None
+    # Spatial verification of the query image against its closest candidates: material id
+    # (as text, for JSON) → inliers. Computed while the pixels are in memory.
+    sample_inliers: dict[str, int] = field(default_factory=dict)
+    refinement: str = REFINEMENT_NOT_NEEDED
+    refinement_error: str = ""
+
+    def as_data(self) -> dict[str, Any]:
+        """The fields as a dict, sharing their values (`dataclasses.asdict` deep-copies the
+        description and the vectors, twice a search, for nothing: nobody mutates them)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def result_key(self, revision: int | None = None) -> str:
+        """The hash of everything that decides the answer (not the query id), at the
+        descriptions revision `revision` (default: the current one)."""
+        data = self.as_data()
+        data.pop("query_id")
+        data.pop("refinement_error")
+        # A curator's correction must never hide behind a cached answer.
+        data["descriptions_revision"] = descriptions_revision() if revision is None else revision
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
+        return f"search:result:{digest.hexdigest()}"
+
+
+def new_query_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _key(query_id: str) -> str:
+    return f"search:query:{query_id}"
+
+
+def query_state_save(*, state: QueryState, ttl: int) -> None:
+    cache.set(_key(state.query_id), state.as_data(), ttl)
+
+
+def query_state_load(*, query_id: str) -> QueryState | None:
+    value = cache.get(_key(query_id))
+    if not isinstance(value, dict):
+        return None
+    return QueryState(**value)
+
+
+# The descriptions revision this process read last: the likely revision of the next search.
+_seen_revision: int | None = None
+
+
+def _revision_of(value: object) -> int:
+    return int(value) if isinstance(value, int) else 0  # as `descriptions_revision` reads it
+
+
+def answer_cache_get(*, state: QueryState) -> tuple[str, Any]:
+    """The result key of a state and what the cache holds under it (None on a miss).
+
+    The key depends on the descriptions revision, itself in the cache: the revision and the
+    answer under the key of the revision seen last are read together, so a search usually
+    costs one round trip here, not two; a second read only when the revision moved.
+    """
+    global _seen_revision
+    guess = _seen_revision
+    guessed_key = state.result_key(guess) if guess is not None else None
+    found = cache.get_many([REVISION_KEY, guessed_key] if guessed_key else [REVISION_KEY])
+    revision = _revision_of(found.get(REVISION_KEY))
+    _seen_revision = revision
+    if guessed_key is not None and revision == guess:
+        return guessed_key, found.get(guessed_key)
+    key = state.result_key(revision)
+    return key, cache.get(key)
+
+
+def _cache_set_each(entries: list[tuple[str, Any, int]]) -> None:
+    """`cache.set` of each (key, value, ttl), in as few waits as the backend allows."""
+    client = getattr(cache, "client", None)
+    if len(entries) > 1 and hasattr(client, "get_client") and hasattr(client, "encode"):
+        # django-redis: one pipelined round trip (`cache.set_many` would, but with one ttl for
+        # all); its own `set` on the pipeline keeps its key prefix and serialisation.
+        pipeline = client.get_client(write=True).pipeline()
+        for key, value, ttl in entries:
+            client.set(key, value, ttl, client=pipeline)
+        pipeline.execute()
+        return
+    if isinstance(caches[DEFAULT_CACHE_ALIAS], DatabaseCache):
+        _database_cache_set_each(entries)
+        return
+    for key, value, ttl in entries:
+        cache.set(key, value, ttl)
+
+
+def _database_cache_set_each(entries: list[tuple[str, Any, int]]) -> None:
+    """The database cache commits each `set` on its own, and each commit waits for the disk:
+    most of a search's time without Redis. One transaction for all, and, when it is a
+    transaction of its own (no caller's data in it), a commit that does not wait for the
+    disk: a cache entry lost in a crash is only a cache miss."""
+    alias = router.db_for_write(caches[DEFAULT_CACHE_ALIAS].cache_model_class)
+    database = connections[alias]
+    own = not database.in_atomic_block
+    with transaction.atomic(using=alias):
+        if own:
+            with database.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        for key, value, ttl in entries:
+            cache.set(key, value, ttl)
+
+
+def query_cache_save(
+    *,
+    state: QueryState | None = None,
+    state_ttl: int = 0,
+    answer_key: str = "",
+    answer: Any = None,
+    answer_ttl: int = 0,
+) -> None:
+    """Save a query's state and/or cache an answer under its result key, in one round trip
+    on Redis."""
+    entries = []
+    if answer_key:
+        entries.append((answer_key, answer, answer_ttl))
+    if state is not None:
+        entries.append((_key(state.query_id), state.as_data(), state_ttl))
+    _cache_set_each(entries)

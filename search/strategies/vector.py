@@ -1,0 +1,201 @@
+"""Vector strategy: cosine nearest neighbours over the image embeddings of one model.
+
+Queries repeat the partial HNSW index's expression and predicate
+(`analysis.vector_indexes.VectorIndex`) so Postgres uses it. With filters, the plan follows
+the filter's selectivity (DESIGN.md, "Vectors in Postgres, measured here"): a filter that keeps
+few rows is answered by an exact scan of exactly those rows (recall 1.0); a broad one by an
+iterative index scan (`hnsw.iterative_scan = relaxed_order`), which keeps walking the graph
+until `limit` rows pass the filter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+
+from analysis.vector_indexes import VectorIndex
+from search.fusion import Hit
+from search.query import SearchFilters
+from search.strategies.sql import (
+    EMBEDDING,
+    IMAGE,
+    JOINS,
+    filters_where,
+    qualified_predicate,
+    vector_index,
+    vector_literal,
+)
+
+# Over-fetch images: a material with several images counts once, by its best one.
+IMAGE_OVERFETCH = 2
+
+
+@dataclass(frozen=True)
+class VectorPlan:
+    mode: str  # "index", "iterative" or "exact"
+    filtered_rows: int | None = None
+
+
+def parse_vector(value: object) -> np.ndarray:
+    if isinstance(value, str):
+        return np.asarray(json.loads(value), dtype=np.float32)
+    return np.asarray(value, dtype=np.float32)
+
+
+def stored_vector(*, material_id: int, model: str, kind: str) -> np.ndarray | None:
+    """A material's stored vector of one model (its primary image's, else its first)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.vector FROM {EMBEDDING} e JOIN {IMAGE} mi ON mi.id = e.image_id "  # noqa: S608 - table names are constants
+            "WHERE mi.material_id = %s AND e.model = %s AND e.kind = %s "
+            "ORDER BY mi.is_primary DESC, mi.id LIMIT 1",
+            [material_id, model, kind],
+        )
+        row = cursor.fetchone()
+    return parse_vector(row[0]) if row else None
+
+
+def _set_local(cursor, *, ef_search: int, iterative: bool, max_scan_tuples: int) -> None:
+    cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+    if iterative:
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {int(max_scan_tuples)}")
+
+
+def _session_ef_search(cursor, ef_search: int) -> None:
+    """`hnsw.ef_search` for this connection's session, set only when it changes.
+
+    An unfiltered query needs no other setting, so outside a transaction it runs on its own:
+    one round trip instead of four (BEGIN, SET LOCAL, query, COMMIT), which is most of what
+    the service adds to the pgvector query (see `bench_search`). Only in autocommit mode: a
+    session SET inside a transaction would be undone by a rollback, unseen by this record.
+    """
+    raw = connection.connection
+    if getattr(raw, "_swatch_ef_search", None) != ef_search:
+        cursor.execute(f"SET hnsw.ef_search = {int(ef_search)}")
+        raw._swatch_ef_search = ef_search
+
+
+def vector_plan(
+    *, model: str, kind: str, dimensions: int, filters: SearchFilters, exact_scan_max_rows: int
+) -> VectorPlan:
+    if filters.empty:
+        return VectorPlan(mode="index")
+    index = vector_index(model=model, kind=kind, dimensions=dimensions)
+    where, params = filters_where(filters)
+    conditions = " AND ".join([qualified_predicate(index), *where])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {EMBEDDING} e {JOINS} "  # noqa: S608 - literals are checked, values are parameters
+            f"WHERE {conditions} LIMIT %s) kept",
+            [*params, exact_scan_max_rows + 1],
+        )
+        kept = cursor.fetchone()[0]
+    mode = "exact" if kept <= exact_scan_max_rows else "iterative"
+    return VectorPlan(mode=mode, filtered_rows=kept)
+
+
+def vector_sql(
+    *, plan: VectorPlan, index: VectorIndex, vector: np.ndarray, filters: SearchFilters, fetch: int
+) -> tuple[str, list]:
+    """The SQL of a plan: (material id, cosine distance) rows, nearest first."""
+    query = vector_literal(vector)
+    cast = f"%s::vector({index.dimensions})"
+    where, params = filters_where(filters)
+    predicate = qualified_predicate(index)
+    if plan.mode == "index":
+        sql = (
+            "SELECT mi.material_id, nn.distance FROM ("  # noqa: S608 - literals are checked, values are parameters
+            f"SELECT e.image_id, e.vector::vector({index.dimensions}) <=> {cast} AS distance "
+            f"FROM {EMBEDDING} e WHERE {predicate} "
+            f"ORDER BY e.vector::vector({index.dimensions}) <=> {cast} LIMIT %s"
+            f") nn JOIN {IMAGE} mi ON mi.id = nn.image_id ORDER BY nn.distance"
+        )
+        args = [query, query, fetch]
+    elif plan.mode == "iterative":
+        # relaxed_order may return rows slightly out of order: sort them again outside.
+        sql = (
+            "WITH nn AS MATERIALIZED ("  # noqa: S608 - literals are checked, values are parameters
+            f"SELECT m.id AS material_id, e.vector::vector({index.dimensions}) <=> {cast} "
+            f"AS distance FROM {EMBEDDING} e {JOINS} "
+            f"WHERE {' AND '.join([predicate, *where])} "
+            f"ORDER BY e.vector::vector({index.dimensions}) <=> {cast} LIMIT %s"
+            ") SELECT material_id, distance FROM nn ORDER BY distance"
+        )
+        args = [query, *params, query, fetch]
+    else:
+        # Without the cast the expression index cannot serve: an exact scan of the kept rows.
+        sql = (
+            f"SELECT m.id, e.vector <=> %s::vector AS distance FROM {EMBEDDING} e {JOINS} "  # noqa: S608 - literals are checked, values are parameters
+            f"WHERE {' AND '.join([predicate, *where])} "
+            "ORDER BY distance LIMIT %s"
+        )
+        args = [query, *params, fetch]
+    return sql, args
+
+
+def vector_search(
+    *,
+    vector: np.ndarray,
+    model: str,
+    dimensions: int,
+    filters: SearchFilters,
+    limit: int,
+    threshold: float,
+    ef_search: int = 100,
+    max_scan_tuples: int = 20000,
+    exact_scan_max_rows: int = 20000,
+    exclude_material_ids: Iterable[int] = (),
+    kind: str = "image",
+) -> list[Hit]:
+    """The `limit` materials nearest to `vector` (cosine), best first; `good` when the
+    similarity reaches `threshold`."""
+    index = vector_index(model=model, kind=kind, dimensions=dimensions)
+    excluded = set(exclude_material_ids)
+    plan = vector_plan(
+        model=model,
+        kind=kind,
+        dimensions=dimensions,
+        filters=filters,
+        exact_scan_max_rows=exact_scan_max_rows,
+    )
+    fetch = limit * IMAGE_OVERFETCH + len(excluded)
+    sql, args = vector_sql(plan=plan, index=index, vector=vector, filters=filters, fetch=fetch)
+    ef_search = max(ef_search, fetch)
+    if plan.mode == "index" and connection.get_autocommit():
+        with connection.cursor() as cursor:
+            _session_ef_search(cursor, ef_search)
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _set_local(
+                cursor,
+                ef_search=ef_search,
+                iterative=plan.mode == "iterative",
+                max_scan_tuples=max_scan_tuples,
+            )
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+    hits: list[Hit] = []
+    seen: set[int] = set()
+    for material_id, distance in rows:
+        if material_id in seen or material_id in excluded:
+            continue
+        seen.add(material_id)
+        similarity = 1.0 - float(distance)
+        hits.append(
+            Hit(
+                material_id=material_id,
+                score=similarity,
+                good=similarity >= threshold,
+                details={"plan": plan.mode},
+            )
+        )
+        if len(hits) == limit:
+            break
+    return hits

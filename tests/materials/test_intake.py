@@ -1,0 +1,107 @@
+"""Every refusal of image intake has its own code; accepted images come out upright RGB."""
+
+import hashlib
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from materials.intake import ImageIntakeError, IntakeLimits, image_decode, image_normalise
+from tests.conftest import make_image_bytes
+
+LIMITS = IntakeLimits(
+    max_pixels=40_000_000,
+    max_bytes=5_000_000,
+    min_side=16,
+    max_stored_side=2048,
+    formats=("JPEG", "PNG", "WEBP"),
+)
+
+
+def _refusal(data: bytes, limits: IntakeLimits = LIMITS) -> ImageIntakeError:
+    with pytest.raises(ImageIntakeError) as caught:
+        image_normalise(data=data, limits=limits)
+    return caught.value
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_allowed_formats_are_accepted_and_reencoded_as_jpeg(fmt):
+    data = make_image_bytes((80, 60), fmt=fmt)
+    result = image_normalise(data=data, limits=LIMITS)
+    assert (result.width, result.height) == (80, 60)
+    assert result.pixels.mode == "RGB"
+    assert Image.open(io.BytesIO(result.content)).format == "JPEG"
+    assert result.original_format == fmt
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_empty_file_is_refused():
+    assert _refusal(b"").code == "empty_file"
+
+
+def test_text_file_named_like_an_image_is_refused():
+    error = _refusal(b"this is not an image, just text in a file called photo.jpg\n")
+    assert error.code == "not_an_image"
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
+def test_formats_outside_the_allow_list_are_refused(fmt):
+    error = _refusal(make_image_bytes((40, 40), fmt=fmt))
+    assert error.code == "unsupported_format"
+    assert fmt in error.message
+
+
+def test_truncated_jpeg_is_refused():
+    data = make_image_bytes((400, 300), fmt="JPEG", quality=95)
+    error = _refusal(data[: len(data) // 2])
+    assert error.code == "truncated"
+
+
+def test_too_many_pixels_is_refused_from_the_header_before_decoding():
+    # 100 megapixels of 1-bit PNG: small on disk, ~100 MB if it were decoded to RGB
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(buffer, "PNG")
+    error = _refusal(buffer.getvalue())
+    assert error.code == "too_many_pixels"
+    assert "100.0 megapixels" in error.message
+
+
+def test_file_over_the_byte_cap_is_refused():
+    noise = Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    limits = IntakeLimits(**{**LIMITS.__dict__, "max_bytes": 10_000})
+    assert _refusal(buffer.getvalue(), limits).code == "file_too_large"
+
+
+def test_tiny_image_is_refused():
+    assert _refusal(make_image_bytes((8, 200))).code == "too_small"
+
+
+def test_exif_orientation_is_applied():
+    # given a landscape JPEG whose EXIF says "rotate 90°" (orientation 6)
+    image = Image.new("RGB", (120, 40), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    # when it is taken in, then it comes out upright: portrait
+    result = image_normalise(data=buffer.getvalue(), limits=LIMITS)
+    assert (result.width, result.height) == (40, 120)
+
+
+def test_transparency_becomes_white():
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    pixels = image_decode(data=buffer.getvalue(), limits=LIMITS)
+    assert pixels.mode == "RGB"
+    assert pixels.getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_large_images_are_stored_scaled_down():
+    limits = IntakeLimits(**{**LIMITS.__dict__, "max_stored_side": 100})
+    result = image_normalise(data=make_image_bytes((400, 200)), limits=limits)
+    assert (result.width, result.height) == (100, 50)
+    assert max(Image.open(io.BytesIO(result.thumbnail)).size) <= 100

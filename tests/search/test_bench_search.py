@@ -1,0 +1,127 @@
+"""`bench_search` end to end on a tiny synthetic catalog: the contract's JSON keys, a recall
+worth the name, real timings of all four paths (the API over real HTTP), and nothing left
+behind — also when the run is interrupted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from materials.models import Catalog
+from search.benchmark.run import BenchmarkError, search_benchmark
+from search.benchmark.synthetic import (
+    SyntheticCatalog,
+    synthetic_catalog_drop,
+    synthetic_catalog_exists,
+    synthetic_catalog_load,
+)
+
+PATHS = ("raw_sql", "vector", "fused", "api")
+
+
+def _bench_leftovers() -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM analysis_embedding WHERE model LIKE 'bench-%%'")
+        embeddings = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'emb_hnsw_bench_%%'")
+        indexes = cursor.fetchone()[0]
+    return embeddings, indexes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_search_reports_the_contract_keys_and_cleans_up(tmp_path, shared_data, capsys):
+    # given a tiny run: 2000 synthetic materials, 20 queries, 3 real images to ingest
+    out = tmp_path / "bench.json"
+
+    # when
+    call_command(
+        "bench_search",
+        "--items", "2000", "--queries", "20", "--ingest-images", "3",
+        "--images", str(shared_data / "images"), "--json", str(out),
+    )  # fmt: skip
+
+    # then the JSON has the contract's keys, printed and written
+    result = json.loads(out.read_text())
+    assert json.loads(capsys.readouterr().out) == result
+    assert result["items"] == 2000
+    assert result["queries"] == 20
+    for name in PATHS:
+        figures = result[name]
+        assert set(figures) == {"p50_ms", "p95_ms", "qps"}
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"]
+        assert figures["qps"] > 0
+    # the HNSW index finds what the exact scan finds
+    assert result["recall_at_20"] >= 0.9
+    # the service, the fusion and HTTP cost more than the SQL they run
+    assert result["api"]["p50_ms"] > result["raw_sql"]["p50_ms"]
+    assert result["ingest"]["images"] == 3
+    assert result["embed_images_per_s"] > 0
+    assert result["ingest_images_per_s"] > 0
+    # and nothing of the run is left: no catalog, no vectors, no index
+    assert not Catalog.objects.filter(name__startswith="bench-search-").exists()
+    assert _bench_leftovers() == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_benchmark_removes_its_catalog(monkeypatch):
+    # given a run that is interrupted after its catalog is loaded (Ctrl-C while timing)
+    loaded: list[SyntheticCatalog] = []
+
+    def interrupted(catalog, **kwargs):
+        loaded.append(catalog)
+        assert synthetic_catalog_exists(catalog=catalog)
+        raise KeyboardInterrupt
+
+    # The interruption itself cannot be sent from a test without killing pytest: raise it
+    # where the timing would run.
+    monkeypatch.setattr("search.benchmark.run._measure", interrupted)
+
+    # when
+    with pytest.raises(KeyboardInterrupt):
+        search_benchmark(items=500, queries=5, ingest_paths=[])
+
+    # then
+    assert loaded
+    assert not synthetic_catalog_exists(catalog=loaded[0])
+    assert _bench_leftovers() == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_synthetic_catalog_is_clustered_and_indexed():
+    # given
+    catalog = synthetic_catalog_load(items=1000, seed=3)
+    try:
+        # when the nearest neighbours of a material are asked for with the index's expression
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM analysis_embedding WHERE model = %s", [catalog.image_model]
+            )
+            image_rows = cursor.fetchone()[0]
+            cursor.execute(
+                f"EXPLAIN SELECT id FROM analysis_embedding WHERE {catalog.image_index.predicate} "
+                f"ORDER BY vector::vector(512) <=> %s::vector(512) LIMIT 20",
+                [str(catalog.image_vectors[0].tolist())],
+            )
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        similarities = catalog.image_vectors @ catalog.image_vectors[0]
+
+        # then every material has its vector, the HNSW index serves the query, and the
+        # vectors are clustered (close neighbours exist) rather than uniform noise
+        assert image_rows == 1000
+        assert catalog.image_index.name in plan
+        assert np_sorted_desc(similarities)[1] > 0.75
+    finally:
+        synthetic_catalog_drop(catalog=catalog)
+    assert not synthetic_catalog_exists(catalog=catalog)
+
+
+def np_sorted_desc(values):
+    return sorted(values.tolist(), reverse=True)
+
+
+def test_tiny_catalogs_are_refused():
+    with pytest.raises(BenchmarkError):
+        search_benchmark(items=10, queries=5, ingest_paths=[])

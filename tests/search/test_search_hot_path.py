@@ -1,0 +1,328 @@
+"""The search hot path's own parts: a material's query inputs in one query, result rows read
+once, the answer cache's round trips (Redis and the database cache), statements prepared per
+connection, and the properties strategy's batch scoring against the one-at-a-time one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from analysis.colors import srgb_to_lab
+from analysis.curation.revision import descriptions_revision_bump
+from analysis.models import Embedding
+from materials.models import Material, MaterialImage
+from search.prepared import Statement, prepared_execute
+from search.query import SearchFilters, filters_parse
+from search.results import SearchAnswer
+from search.selectors import material_query_inputs, result_materials_by_id
+from search.state import QueryState, answer_cache_get, query_cache_save, query_state_load
+from search.strategies.properties import (
+    description_similarity,
+    descriptions_similarity,
+    properties_candidates,
+)
+from tests.search.providers import IMAGE_MODEL, TEXT_MODEL
+
+pytestmark = pytest.mark.django_db
+
+
+def _answer(query_id: str) -> SearchAnswer:
+    return SearchAnswer(
+        query_id=query_id, phase="fast", refinement="not_needed", results=[], total=0, page=1,
+        limit=20, no_good_match=True, message="", fusion="rrf", weights={"vector": 1.0},
+    )  # fmt: skip
+
+
+def _second_image(material: Material, *, primary: bool) -> MaterialImage:
+    return MaterialImage.objects.create(
+        material=material, catalog=material.catalog, image=f"extra/{material.pk}.png",
+        sha256=f"{material.pk:064x}", is_primary=primary,
+    )  # fmt: skip
+
+
+# --- a material's query inputs ---------------------------------------------------------------
+
+
+def test_query_inputs_are_the_primary_images_description_and_stored_vectors(sample_catalog):
+    # given a material with its analysed primary image
+    oak = sample_catalog["oak"]
+    image = oak.images.get()
+    stored = Embedding.objects.get(image=image, model=IMAGE_MODEL, kind="image")
+    text = Embedding.objects.get(image=image, model=TEXT_MODEL, kind="description")
+
+    # when
+    inputs = material_query_inputs(
+        material_id=oak.pk, image_model=IMAGE_MODEL, text_model=TEXT_MODEL
+    )
+
+    # then one query gave the description and both vectors
+    assert inputs.description == image.analysis.description
+    np.testing.assert_allclose(inputs.image_vector, np.asarray(stored.vector), rtol=1e-6)
+    np.testing.assert_allclose(inputs.text_vector, np.asarray(text.vector), rtol=1e-6)
+    # and a model left out gives no vector
+    assert material_query_inputs(material_id=oak.pk, image_model=IMAGE_MODEL).text_vector is None
+
+
+def test_query_vector_comes_from_the_first_image_that_has_one(sample_catalog):
+    # given a material whose new primary image has no embedding yet (its first image has)
+    oak = sample_catalog["oak"]
+    first = oak.images.get()
+    MaterialImage.objects.filter(pk=first.pk).update(is_primary=False)
+    _second_image(oak, primary=True)
+
+    # when
+    inputs = material_query_inputs(material_id=oak.pk, image_model=IMAGE_MODEL)
+
+    # then the description is the primary image's (none: not analysed) and the vector the
+    # first image's, as "more like this" always searched with
+    assert inputs.description == {}
+    stored = Embedding.objects.get(image=first, model=IMAGE_MODEL, kind="image")
+    np.testing.assert_allclose(inputs.image_vector, np.asarray(stored.vector), rtol=1e-6)
+
+
+def test_query_inputs_of_an_unknown_material_are_none_and_of_an_imageless_one_empty(
+    sample_catalog,
+):
+    bare = Material.objects.create(catalog=sample_catalog["oak"].catalog, name="No image yet")
+
+    assert material_query_inputs(material_id=10**9, image_model=IMAGE_MODEL) is None
+    inputs = material_query_inputs(material_id=bare.pk, image_model=IMAGE_MODEL)
+    assert (inputs.description, inputs.image_vector, inputs.text_vector) == ({}, None, None)
+
+
+# --- result rows -------------------------------------------------------------------------------
+
+
+def test_result_rows_read_with_the_properties_candidates_spare_the_results_query(
+    sample_catalog, django_assert_num_queries
+):
+    # given the properties strategy's candidates of an unfiltered search
+    oak, slate = sample_catalog["oak"], sample_catalog["slate"]
+    candidates = properties_candidates(
+        description={"material_type": "wood"},
+        filters=SearchFilters(),
+        candidate_ids=[oak.pk, slate.pk],
+    )
+    rows = {c.material_id: c.result for c in candidates}
+    assert {oak.pk, slate.pk} <= set(rows)
+
+    # when the answer's materials are among them, then no query is needed
+    with django_assert_num_queries(0):
+        known = result_materials_by_id(ids=[oak.pk, slate.pk], known=rows)
+    # and they are what the results query reads
+    assert known == result_materials_by_id(ids=[oak.pk, slate.pk])
+    assert known[slate.pk].catalog == "other"
+    assert known[oak.pk].thumbnail_url
+    # and a material missing from them costs one query for the missing only
+    carrara = sample_catalog["carrara"]  # neither a candidate nor of the query's type
+    assert carrara.pk not in rows
+    with django_assert_num_queries(1):
+        mixed = result_materials_by_id(ids=[oak.pk, carrara.pk], known=rows)
+    assert mixed[carrara.pk].name == "Carrara"
+
+
+def test_a_filtered_search_reads_its_result_rows_itself(sample_catalog):
+    # given a filter that the first image of a material passes, not necessarily its primary
+    oak = sample_catalog["oak"]
+
+    candidates = properties_candidates(
+        description={"material_type": "wood"},
+        filters=filters_parse(raw={"material_type": "wood"}),
+        candidate_ids=[oak.pk],
+    )
+
+    assert oak.pk in {c.material_id for c in candidates}
+    assert all(c.result is None for c in candidates)
+
+
+# --- batch scoring -----------------------------------------------------------------------------
+
+
+def _random_description(rng: np.random.Generator) -> dict:
+    colors = [
+        {"lab": [float(v) for v in srgb_to_lab(rng.integers(0, 256, 3))], "share": float(share)}
+        for share in rng.uniform(0, 1, int(rng.integers(0, 4)))
+    ]
+    description = {
+        "material_type": str(rng.choice(["wood", "stone", "marble", "fabric", "other"])),
+        "colors": colors,
+        "finish": str(rng.choice(["matte", "glossy", "unknown"])),
+        "pattern": str(rng.choice(["grain", "solid", "veined"])),
+        "texture": {"scale": "fine", "direction": str(rng.choice(["none", "vertical"])),
+                    "contrast": float(rng.uniform()), "regularity": float(rng.uniform())},
+    }  # fmt: skip
+    for key in list(description):
+        if rng.uniform() < 0.15:
+            del description[key]
+    return description
+
+
+def test_batch_scoring_equals_scoring_one_candidate_at_a_time():
+    # given a query and candidates with 0..3 colours each, some fields missing
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        query = _random_description(rng)
+        candidates = [
+            (_random_description(rng), str(rng.choice(["", "Wood", "stone"]))) for _ in range(25)
+        ]
+
+        # when all are scored at once (one vectorised ΔE00 for all colour pairs)
+        batch = descriptions_similarity(query=query, candidates=candidates)
+
+        # then each equals its own scoring
+        for (candidate, category), (score, matched) in zip(candidates, batch, strict=True):
+            alone, alone_matched = description_similarity(
+                query=query, candidate=candidate, category=category
+            )
+            assert score == pytest.approx(alone, abs=1e-12)
+            assert matched == alone_matched
+
+
+# --- the answer cache --------------------------------------------------------------------------
+
+
+def test_an_answer_and_its_state_are_cached_with_their_own_lifetimes():
+    # given a query's state and its answer
+    state = QueryState(query_id="q-ttl", text="oak", weights={"vector": 1.0})
+    key, cached = answer_cache_get(state=state)
+    assert cached is None
+
+    # when both are written together (one pipelined round trip on Redis)
+    query_cache_save(state=state, state_ttl=3600, answer_key=key, answer=_answer("q-ttl"),
+                     answer_ttl=300)  # fmt: skip
+
+    # then each lives as long as it should
+    assert 290 <= cache.ttl(key) <= 300
+    assert 3590 <= cache.ttl("search:query:q-ttl") <= 3600
+    assert query_state_load(query_id="q-ttl") == state
+    assert answer_cache_get(state=state) == (key, _answer("q-ttl"))
+
+
+def test_a_corrected_description_is_never_hidden_behind_the_revision_seen_last(
+    django_capture_on_commit_callbacks,
+):
+    # given an answer cached under the revision this process has seen
+    state = QueryState(query_id="q-rev", text="glossy cork")
+    key, _ = answer_cache_get(state=state)
+    query_cache_save(answer_key=key, answer=_answer("q-rev"), answer_ttl=300)
+    assert answer_cache_get(state=state)[1] == _answer("q-rev")
+
+    # when a curator's correction moves the revision (in any process: it is in the cache)
+    with django_capture_on_commit_callbacks(execute=True):
+        descriptions_revision_bump()
+
+    # then the same query is looked up under the new revision's key, and misses
+    new_key, cached = answer_cache_get(state=state)
+    assert new_key != key
+    assert new_key == state.result_key()
+    assert cached is None
+
+
+@pytest.fixture
+def database_cache(settings, _run_prefix):
+    redis = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "swatch_cache",
+            "KEY_PREFIX": _run_prefix,
+        }
+    }
+    yield
+    cache.clear()
+    settings.CACHES = redis  # the Redis fixture cleans up after itself
+
+
+def test_without_redis_the_database_cache_answers_in_one_query_and_saves_in_one_transaction(
+    database_cache, django_assert_max_num_queries
+):
+    # given a state whose answer is not cached yet, and the revision seen once
+    state = QueryState(query_id="q-db", text="slate")
+    answer_cache_get(state=state)
+
+    # when it is looked up, then one query reads the revision and the answer together
+    with django_assert_max_num_queries(1):
+        key, cached = answer_cache_get(state=state)
+    assert cached is None
+    # and the answer and the state are saved, and found again
+    query_cache_save(state=state, state_ttl=3600, answer_key=key, answer=_answer("q-db"),
+                     answer_ttl=300)  # fmt: skip
+    assert answer_cache_get(state=state) == (key, _answer("q-db"))
+    assert query_state_load(query_id="q-db") == state
+
+
+# --- prepared statements -----------------------------------------------------------------------
+
+_TWICE = Statement("swatch_test_twice", "SELECT %s::int * 2, %s::text", ("int", "text"))
+
+
+def _prepared_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_statement_is_prepared_once_and_answers_like_the_plain_query():
+    with connection.cursor() as cursor:
+        prepared_execute(cursor, _TWICE, [21, "x"])
+        first = cursor.fetchall()
+        prepared_execute(cursor, _TWICE, [5, "it's"])
+        second = cursor.fetchall()
+
+    assert (first, second) == ([(42, "x")], [(10, "it's")])
+    assert "swatch_test_twice" in _prepared_names()
+
+
+def test_prepared_statements_can_be_turned_off(settings):
+    settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "PREPARED_STATEMENTS": False}
+    statement = Statement("swatch_test_off", "SELECT %s::int + 1", ("int",))
+
+    with connection.cursor() as cursor:
+        prepared_execute(cursor, statement, [1])
+        assert cursor.fetchall() == [(2,)]
+
+    assert "swatch_test_off" not in _prepared_names()
+
+
+def test_a_statement_needs_a_type_per_placeholder():
+    with pytest.raises(ValueError, match="swatch_test_bad"):
+        Statement("swatch_test_bad", "SELECT %s", ("int", "int"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_lost_its_statements_prepares_them_again():
+    # given a statement prepared on this connection, then dropped behind its back
+    with connection.cursor() as cursor:
+        prepared_execute(cursor, _TWICE, [1, "a"])
+        cursor.fetchall()
+        cursor.execute("DEALLOCATE ALL")
+
+        # when it runs again (outside a transaction), then it is prepared again and answers
+        prepared_execute(cursor, _TWICE, [4, "b"])
+        assert cursor.fetchall() == [(8, "b")]
+
+
+def test_the_type_sample_is_read_only_when_the_candidates_lack_materials_of_the_type(
+    sample_catalog, django_assert_num_queries
+):
+    # given a wood query whose other strategies found oak (wood) and slate (stone)
+    oak, slate, walnut = sample_catalog["oak"], sample_catalog["slate"], sample_catalog["walnut"]
+    wood = {"material_type": "wood"}
+
+    # when one material of the type is enough, then one query, and no sampled walnut
+    with django_assert_num_queries(1):
+        enough = properties_candidates(
+            description=wood, filters=SearchFilters(), candidate_ids=[oak.pk, slate.pk],
+            of_type_enough=1,
+        )  # fmt: skip
+    assert {c.material_id for c in enough} == {oak.pk, slate.pk}
+
+    # when two are wanted, then a second query samples the type: walnut comes in, once
+    with django_assert_num_queries(2):
+        sampled = properties_candidates(
+            description=wood, filters=SearchFilters(), candidate_ids=[oak.pk, slate.pk],
+            of_type_enough=2,
+        )  # fmt: skip
+    assert sorted(c.material_id for c in sampled) == sorted({oak.pk, slate.pk, walnut.pk})

@@ -1,0 +1,109 @@
+"""Spatial verification tells the photographed sample from its look-alikes."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from search.evaluation.augment import phone_photo
+from search.fusion import Fused, StrategyScore
+from search.verification import image_features, inlier_count, same_sample_of, verified_rerank
+
+
+def _texture(shared_data, name: str) -> Image.Image:
+    path = next((shared_data / "images").glob(f"*/{name}"))
+    return Image.open(path).convert("RGB")
+
+
+def _photo_of(image: Image.Image, seed: int) -> Image.Image:
+    data = phone_photo(image, rng=np.random.default_rng(seed))
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_photo_of_a_sample_has_far_more_inliers_on_it_than_on_a_variant(shared_data, seed):
+    # given two mowed-grass textures that the image embedding can hardly tell apart
+    original = _texture(shared_data, "ufoai__tex_nature_grass_mowed_green_a.png")
+    variant = _texture(shared_data, "ufoai__tex_nature_grass_mowed_green_c.png")
+    other = _texture(shared_data, "gimp__Wood_bark.png")
+    # when a phone-like photo of the original is verified against each
+    photo = image_features(_photo_of(original, seed))
+    on_original = inlier_count(photo, image_features(original))
+    on_variant = inlier_count(photo, image_features(variant))
+    on_other = inlier_count(photo, image_features(other))
+    # then the original explains many more matches than a look-alike or another material
+    assert on_original >= 12
+    assert on_original > 2 * max(on_variant, on_other, 1)
+
+
+def test_verification_is_deterministic(shared_data):
+    original = _texture(shared_data, "ufoai__tex_mattn_brick03.png")
+    photo = image_features(_photo_of(original, 7))
+    target = image_features(original)
+    assert len({inlier_count(photo, target) for _ in range(3)}) == 1
+
+
+def test_a_featureless_image_has_no_inliers():
+    blank = image_features(Image.new("RGB", (200, 200), (128, 128, 128)))
+    assert inlier_count(blank, blank) == 0
+
+
+def test_the_bonus_reorders_only_the_checked_candidates():
+    vector = StrategyScore(score=0.9, rank=1, good=True)
+    fused = [Fused(1, 0.90, {"vector": vector}), Fused(2, 0.88, {}), Fused(3, 0.50, {})]
+    reranked = verified_rerank(fused, {2: 60, 1: 0}, weight=0.05)
+    assert [f.material_id for f in reranked] == [2, 1, 3]
+    by_id = {f.material_id: f for f in reranked}
+    assert by_id[2].score == pytest.approx(0.88 + 0.05 * np.log1p(60))
+    assert by_id[1].score == pytest.approx(0.90)
+    assert by_id[1].scores["vector"].details["sample_inliers"] == 0
+    assert by_id[3] is fused[2]
+    assert verified_rerank(fused, {2: 60}, weight=0) == fused
+
+
+@pytest.mark.django_db
+def test_an_uploaded_photo_finds_its_own_sample_first_and_says_so(
+    shared_data, catalog_builder, providers
+):
+    from rest_framework.test import APIClient
+
+    from tests.search.test_api import post
+
+    # given a catalog with two look-alike grass textures and a bark
+    names = {
+        "green a": "ufoai__tex_nature_grass_mowed_green_a.png",
+        "green c": "ufoai__tex_nature_grass_mowed_green_c.png",
+        "bark": "gimp__Wood_bark.png",
+    }
+    materials = {
+        key: catalog_builder.add(
+            key, (90, 140, 60), data=next((shared_data / "images").glob(f"*/{name}")).read_bytes()
+        )
+        for key, name in names.items()
+    }
+    original = _texture(shared_data, names["green a"])
+    photo = io.BytesIO()
+    _photo_of(original, 11).save(photo, "JPEG", quality=85)
+    # when a phone-like photo of "green a" is searched
+    response = post(APIClient(), image=photo.getvalue())
+    # then its own sample comes first, explained as the same sample; the look-alike is not
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert results[0]["material_id"] == materials["green a"].pk
+    assert results[0]["explanation"]["matched"].get("same_sample") is True
+    others = [r for r in results if r["material_id"] != materials["green a"].pk]
+    assert all(not r["explanation"]["matched"].get("same_sample") for r in others)
+
+
+@pytest.mark.parametrize(
+    ("inliers", "expected"),
+    [
+        ({1: 40, 2: 15, 3: 0}, 1),  # a clear winner
+        ({1: 40, 2: 25}, None),  # a repetitive texture matching its neighbour too
+        ({1: 10, 2: 0}, None),  # too few to be sure
+        ({}, None),
+    ],
+)
+def test_same_sample_is_said_only_of_a_clear_winner(inliers, expected):
+    assert same_sample_of(inliers) == expected
