@@ -303,6 +303,9 @@ def test_without_javascript_the_form_shows_the_fast_results(
     # and a filter applied afterwards searches the same image again, without re-choosing it
     select = Select(driver.find_element(By.ID, "id_catalog"))
     select.select_by_visible_text(analysed_catalog.catalog.name)
+    old_results = driver.find_element(By.ID, "results")
     driver.find_element(By.CSS_SELECTOR, ".apply-filters").click()
+    # the old page's results are still there until the new page replaces them
+    wait(driver).until(EC.staleness_of(old_results))
     wait(driver).until(EC.presence_of_element_located((By.ID, "results")))
     assert analysed_catalog.materials[stem].pk in cards(driver)[:3]
