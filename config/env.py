@@ -260,6 +260,13 @@ SEARCH_REFINE_WORKERS = declare(
     "2",
     "Threads per web process that analyse query images in the background (refined phase).",
 )
+SEARCH_STRATEGY_WORKERS = declare(
+    "SWATCH_SEARCH_STRATEGY_WORKERS",
+    "2",
+    "Threads per web process that run a search's strategies side by side, each on a database "
+    "connection of its own (so up to this many more connections per process); 0 runs them one "
+    "after the other.",
+)
 SEARCH_RATE_BURST = declare(
     "SWATCH_SEARCH_RATE_BURST", "5/10s", "Searches per user (or IP when anonymous): burst limit."
 )

@@ -244,6 +244,7 @@ SWATCH_SEARCH = {
     "RESULT_CACHE_SECONDS": env.get_int(env.SEARCH_RESULT_CACHE_SECONDS),
     "QUERY_TTL_SECONDS": env.get_int(env.SEARCH_QUERY_TTL_SECONDS),
     "REFINE_WORKERS": env.get_int(env.SEARCH_REFINE_WORKERS),
+    "STRATEGY_WORKERS": env.get_int(env.SEARCH_STRATEGY_WORKERS),
     "RATES": {
         "burst": env.get_str(env.SEARCH_RATE_BURST),
         "minute": env.get_str(env.SEARCH_RATE_MINUTE),

@@ -36,6 +36,7 @@ class SearchConfig:
     result_cache_seconds: int
     query_ttl_seconds: int
     refine_workers: int
+    strategy_workers: int = 0
     rates: dict[str, Rate] = field(default_factory=dict)
 
 
@@ -82,6 +83,7 @@ def _parsed(frozen: tuple) -> SearchConfig:
         result_cache_seconds=raw["RESULT_CACHE_SECONDS"],
         query_ttl_seconds=raw["QUERY_TTL_SECONDS"],
         refine_workers=raw["REFINE_WORKERS"],
+        strategy_workers=raw.get("STRATEGY_WORKERS", 0),
         rates={name: rate_from_text(name, text) for name, text in dict(raw["RATES"]).items()},
     )
 

@@ -9,6 +9,8 @@ description's semantic match.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -23,10 +25,11 @@ from search.encoding import (
 from search.errors import SearchError
 from search.fusion import Hit, cutoff, fuse
 from search.providers import SearchProviders, search_providers
-from search.query import SearchQuery, filters_parse
+from search.query import SearchFilters, SearchQuery, filters_parse
 from search.refinement import description_text_vector, refinement_submit
 from search.results import SearchAnswer, results_build
 from search.selectors import MaterialQueryInputs, ResultRow, material_query_inputs
+from search.side_by_side import side_by_side
 from search.state import (
     REFINEMENT_DONE,
     REFINEMENT_FAILED,
@@ -39,8 +42,10 @@ from search.state import (
     query_state_save,
 )
 from search.strategies.properties import (
+    PropertiesCandidate,
     description_from_text,
     properties_candidates,
+    properties_candidates_of,
     properties_rank,
 )
 from search.strategies.semantic import semantic_search
@@ -178,10 +183,13 @@ def _strategy_lists(
     depth = max(config.candidates, state.limit * state.page)
     exclude = [state.material_id] if state.material_id is not None else []
     tuning = _vector_tuning(config)
-    lists: dict[str, list[Hit]] = {}
+    scores_properties = bool(state.description) and state.weights.get("properties", 0) > 0
+    # The vector strategies do not depend on each other: they run side by side.
+    searches: dict[str, Callable[[], list[Hit]]] = {}
     image_vector = _image_query_vector(state, config, inputs)
     if image_vector is not None and state.weights.get("vector", 0) > 0:
-        lists["vector"] = vector_search(
+        searches["vector"] = partial(
+            vector_search,
             vector=image_vector,
             model=state.image_model,
             dimensions=state.image_dimensions,
@@ -197,7 +205,8 @@ def _strategy_lists(
         else None
     )
     if (semantic_vector is not None or state.text) and state.weights.get("semantic", 0) > 0:
-        lists["semantic"] = semantic_search(
+        searches["semantic"] = partial(
+            semantic_search,
             vector=semantic_vector,
             model=state.text_model,
             dimensions=state.text_dimensions,
@@ -207,20 +216,37 @@ def _strategy_lists(
             exclude_material_ids=exclude,
             **tuning,
         )
-    rows: dict[int, ResultRow] = {}
-    if state.description and state.weights.get("properties", 0) > 0:
-        candidates = properties_candidates(
-            description=state.description,
-            filters=filters,
-            candidate_ids={hit.material_id for hits in lists.values() for hit in hits},
-            exclude_material_ids=exclude,
-            of_type_enough=depth,
+    if scores_properties:
+        # Each search reads its hits' rows for the properties strategy on its own connection:
+        # those reads run side by side too (they are random reads in a large catalog).
+        searches = {name: _and_candidates(search, filters) for name, search in searches.items()}
+    found = side_by_side(searches, workers=config.strategy_workers)
+    if not scores_properties:
+        return found, {}
+    lists = {name: hits for name, (hits, _) in found.items()}
+    known = {pk: c for _, read in found.values() for pk, c in read.items()}
+    candidates = properties_candidates(
+        description=state.description,
+        filters=filters,
+        candidate_ids={hit.material_id for hits in lists.values() for hit in hits},
+        exclude_material_ids=exclude,
+        of_type_enough=depth,
+        known=known,
+    )
+    lists["properties"] = properties_rank(
+        description=state.description, candidates=candidates, limit=depth
+    )
+    return lists, {c.material_id: c.result for c in candidates if c.result is not None}
+
+
+def _and_candidates(search: Callable[[], list[Hit]], filters: SearchFilters):
+    def run() -> tuple[list[Hit], dict[int, PropertiesCandidate]]:
+        hits = search()
+        return hits, properties_candidates_of(
+            material_ids=[hit.material_id for hit in hits], filters=filters
         )
-        lists["properties"] = properties_rank(
-            description=state.description, candidates=candidates, limit=depth
-        )
-        rows = {c.material_id: c.result for c in candidates if c.result is not None}
-    return lists, rows
+
+    return run
 
 
 def _vector_tuning(config: SearchConfig) -> dict[str, int]:

@@ -23,6 +23,16 @@ def _media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _strategy_threads_closed(django_db_setup):
+    """The search's strategy threads hold connections to the test database: closed before
+    it is dropped."""
+    yield
+    from search.side_by_side import side_by_side_close
+
+    side_by_side_close()
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -18,6 +18,7 @@ from search.strategies.properties.candidates import (
     TYPE_CANDIDATES,
     PropertiesCandidate,
     properties_candidates,
+    properties_candidates_of,
 )
 from search.strategies.properties.similarity import (
     COLOR_DELTA_E_ZERO,
@@ -40,6 +41,7 @@ __all__ = [
     "description_similarity",
     "descriptions_similarity",
     "properties_candidates",
+    "properties_candidates_of",
     "properties_rank",
     "properties_search",
 ]

@@ -86,20 +86,25 @@ def properties_candidates(
     candidate_ids: Iterable[int] = (),
     exclude_material_ids: Iterable[int] = (),
     of_type_enough: int = 0,
+    known: Mapping[int, PropertiesCandidate] | None = None,
 ) -> list[PropertiesCandidate]:
     """The materials to score, all under the hard filters: the other strategies' candidates
     plus a sample of the query's type. With `of_type_enough`, the sample is read (by a second
     query) only when the candidates hold fewer materials of the query's type than that: a
-    "more like this" in a large catalog has plenty, and each sampled row costs a read."""
+    "more like this" in a large catalog has plenty, and each sampled row costs a read.
+    `known`: candidates already read (`properties_candidates_of`), not read again."""
     if not description:
         return []
     query_type = description.get("material_type") or ""
     sample = TYPE_CANDIDATES if query_type else 0
     excluded = [int(pk) for pk in exclude_material_ids]
+    known = known or {}
     ids = list(dict.fromkeys(candidate_ids))
+    have = [known[pk] for pk in ids if pk in known and pk not in excluded]
+    missing = [pk for pk in ids if pk not in known]
     if not of_type_enough or not sample:
-        return _candidate_rows(filters, ids, query_type, sample, excluded)
-    found = _candidate_rows(filters, ids, query_type, 0, excluded)
+        return have + _candidate_rows(filters, missing, query_type, sample, excluded)
+    found = have + (_candidate_rows(filters, missing, query_type, 0, excluded) if missing else [])
     of_type = sum(
         query_type in (c.compared.get("material_type"), c.category.strip().lower()) for c in found
     )
@@ -107,6 +112,17 @@ def properties_candidates(
         seen = excluded + [c.material_id for c in found]
         found += _candidate_rows(filters, [], query_type, sample, seen)
     return found
+
+
+def properties_candidates_of(
+    *, material_ids: Iterable[int], filters: SearchFilters
+) -> dict[int, PropertiesCandidate]:
+    """The candidate rows of some materials (a strategy's hits, read right after its search,
+    side by side with the other strategies), by material id."""
+    ids = list(dict.fromkeys(int(pk) for pk in material_ids))
+    if not ids:
+        return {}
+    return {c.material_id: c for c in _candidate_rows(filters, ids, "", 0, [])}
 
 
 def _candidate_rows(
