@@ -7,9 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
+from django.utils.encoding import filepath_to_uri
 
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
 from materials.models import Catalog, Material, MaterialImage
@@ -71,8 +72,18 @@ def _result_material(row: ResultRow) -> ResultMaterial:
         name=name,
         category=category,
         catalog=catalog,
-        thumbnail_url=default_storage.url(thumbnail or image) if (thumbnail or image) else None,
+        thumbnail_url=media_url(thumbnail or image) if (thumbnail or image) else None,
     )
+
+
+def media_url(name: str) -> str:
+    """`default_storage.url(name)`; on the file system storage without `urljoin`'s parsing
+    (a search answer asks for twenty): Django keeps stored names free of `..` and `base_url`
+    ending in `/`, so joining is appending."""
+    storage = default_storage._wrapped if hasattr(default_storage, "_wrapped") else None
+    if type(storage) is FileSystemStorage and "/." not in f"/{name}":
+        return storage.base_url + filepath_to_uri(name).lstrip("/")
+    return default_storage.url(name)
 
 
 def result_materials_by_id(
@@ -151,8 +162,10 @@ class MaterialQueryInputs:
 
 
 def _stored_vector_sql(kind: str) -> str:
+    # pgvector's binary form (`vector_send`): no float formatting on the server, no parsing
+    # of ~10 characters a dimension here.
     return (
-        f"(SELECT e.vector::text FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
+        f"(SELECT vector_send(e.vector) FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
         f"AND e.model = %s AND e.kind = '{kind}')"
     )
 
@@ -173,9 +186,15 @@ _QUERY_INPUTS_SQL = (
 _QUERY_INPUTS = Statement("swatch_query_inputs", _QUERY_INPUTS_SQL, ("text", "text", "bigint"))
 
 
-def _first_vector(values: Iterable[str | None]) -> np.ndarray | None:
-    text = next((value for value in values if value is not None), None)
-    return None if text is None else np.asarray(json.loads(text), dtype=np.float32)
+def vector_from_binary(data: bytes | memoryview) -> np.ndarray:
+    """A vector from pgvector's binary form: dimensions (int16), unused (int16), then the
+    big-endian float32 values."""
+    return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
+
+
+def _first_vector(values: Iterable[bytes | None]) -> np.ndarray | None:
+    data = next((value for value in values if value is not None), None)
+    return None if data is None else vector_from_binary(data)
 
 
 def material_query_inputs(

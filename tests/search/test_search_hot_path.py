@@ -326,3 +326,20 @@ def test_the_type_sample_is_read_only_when_the_candidates_lack_materials_of_the_
             of_type_enough=2,
         )  # fmt: skip
     assert sorted(c.material_id for c in sampled) == sorted({oak.pk, slate.pk, walnut.pk})
+
+
+# --- result rows ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["a/b c.jpg", "thumbs/x%y.png", "x.jpg", "ü/ö.jpg", "a/./b.jpg", "/abs.png"]
+)
+def test_media_urls_are_the_storages_own(name, settings):
+    from django.core.files.storage import default_storage
+
+    from search.selectors import media_url
+
+    settings.MEDIA_URL = "https://cdn.example.com/media/"
+    assert media_url(name) == default_storage.url(name)
+    default_storage.url("x")  # the lazy storage set up: the fast path is the one taken
+    assert media_url(name) == default_storage.url(name)
