@@ -21,6 +21,7 @@ from analysis.vector_indexes import VectorIndex
 from search.fusion import Hit
 from search.query import SearchFilters
 from search.strategies.sql import (
+    ANALYSIS,
     EMBEDDING,
     IMAGE,
     JOINS,
@@ -30,6 +31,11 @@ from search.strategies.sql import (
     vector_literal,
 )
 
+# The image `mi`'s description is not one a curator rejected.
+NOT_REJECTED = (
+    f"NOT EXISTS (SELECT 1 FROM {ANALYSIS} vr WHERE vr.image_id = mi.id "  # noqa: S608 - constant table name
+    "AND vr.status = 'rejected')"
+)
 # Over-fetch images: a material with several images counts once, by its best one.
 IMAGE_OVERFETCH = 2
 
@@ -107,13 +113,17 @@ def vector_sql(
     cast = f"%s::vector({index.dimensions})"
     where, params = filters_where(filters)
     predicate = qualified_predicate(index)
+    # A description a curator rejected no longer speaks for its material: nor does its
+    # embedding (outside the index's predicate, so that the index still serves).
+    not_rejected = [NOT_REJECTED] if index.kind == "description" else []
     if plan.mode == "index":
         sql = (
             "SELECT mi.material_id, nn.distance FROM ("  # noqa: S608 - literals are checked, values are parameters
             f"SELECT e.image_id, e.vector::vector({index.dimensions}) <=> {cast} AS distance "
             f"FROM {EMBEDDING} e WHERE {predicate} "
             f"ORDER BY e.vector::vector({index.dimensions}) <=> {cast} LIMIT %s"
-            f") nn JOIN {IMAGE} mi ON mi.id = nn.image_id ORDER BY nn.distance"
+            f") nn JOIN {IMAGE} mi ON mi.id = nn.image_id "
+            f"{'WHERE ' + not_rejected[0] if not_rejected else ''} ORDER BY nn.distance"
         )
         args = [query, query, fetch]
     elif plan.mode == "iterative":
@@ -122,7 +132,7 @@ def vector_sql(
             "WITH nn AS MATERIALIZED ("  # noqa: S608 - literals are checked, values are parameters
             f"SELECT m.id AS material_id, e.vector::vector({index.dimensions}) <=> {cast} "
             f"AS distance FROM {EMBEDDING} e {JOINS} "
-            f"WHERE {' AND '.join([predicate, *where])} "
+            f"WHERE {' AND '.join([predicate, *where, *not_rejected])} "
             f"ORDER BY e.vector::vector({index.dimensions}) <=> {cast} LIMIT %s"
             ") SELECT material_id, distance FROM nn ORDER BY distance"
         )
@@ -131,7 +141,7 @@ def vector_sql(
         # Without the cast the expression index cannot serve: an exact scan of the kept rows.
         sql = (
             f"SELECT m.id, e.vector <=> %s::vector AS distance FROM {EMBEDDING} e {JOINS} "  # noqa: S608 - literals are checked, values are parameters
-            f"WHERE {' AND '.join([predicate, *where])} "
+            f"WHERE {' AND '.join([predicate, *where, *not_rejected])} "
             "ORDER BY distance LIMIT %s"
         )
         args = [query, *params, fetch]
