@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from analysis.caching import text_sha256
+from analysis.curation.revision import descriptions_revision_bump
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, EmbeddingKind
 from analysis.models import VisualAnalysis as Analysis
 from analysis.pipeline import PipelineFailure, PipelineOutput
@@ -218,6 +219,9 @@ def analysis_record(
             row.reviewed_at = None
             row.save()
         embeddings_upsert(image=row.image, output=output)
+        # What search answers are computed from changed (a new description, new vectors, a
+        # material now searchable): answers cached before must not be reused.
+        descriptions_revision_bump()
     return row.status if output.result is not None and not keep else "refreshed"
 
 

@@ -1,4 +1,6 @@
-"""A counter that changes whenever a person changes what the catalog's analyses say.
+"""A counter that changes whenever what the catalog's analyses say changes: a person's
+decision, or the pipeline writing an analysis (a new material becomes searchable, a re-run
+changes a description).
 
 Caches of answers computed from descriptions (the search service's result cache) put it in
 their keys, so a curator's correction is never hidden behind a cached answer. It lives in the

@@ -248,3 +248,32 @@ def test_a_worker_killed_mid_task_leaves_a_job_that_is_reaped_and_done_once(shar
     ]
     # and the describer was entered twice (killed once) and finished once
     assert call_log == ["started", "started", "finished"]
+
+
+@pytest.mark.django_db
+def test_a_recorded_analysis_invalidates_cached_search_answers(
+    shared_data, django_capture_on_commit_callbacks
+):
+    from analysis.curation.revision import descriptions_revision
+
+    # given a claimed analysis whose outcome is computed
+    (image,) = store_images(shared_data, 1)
+    (analysis_id,) = pending_analyses([image])
+    attempt = analysis_claim(analysis_id=analysis_id)
+    from analysis.ingest import _load_pixels
+    from analysis.pipeline import PipelineInput
+
+    (output,) = pipeline_run(
+        inputs=[PipelineInput(analysis_id, image.sha256, _load_pixels(image))],
+        providers=make_providers(),
+    )
+    before = descriptions_revision()
+
+    # when it is recorded and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        assert analysis_record(analysis_id=analysis_id, attempt=attempt, output=output) in {
+            "completed", "needs_review"
+        }  # fmt: skip
+
+    # then the revision search answers are cached under moved on
+    assert descriptions_revision() > before
