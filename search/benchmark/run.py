@@ -39,6 +39,8 @@ from search.benchmark.synthetic import (
     SyntheticCatalog,
     synthetic_catalog_drop,
     synthetic_catalog_load,
+    synthetic_catalogs_abandoned_drop,
+    synthetic_run_claimed,
 )
 from search.benchmark.timing import Latencies
 from search.conf import search_config
@@ -225,7 +227,12 @@ def search_benchmark(
     search_settings = {**settings.SWATCH_SEARCH, "RATES": unlimited}
     catalog = SyntheticCatalog(run=run)
     started = time.perf_counter()
-    with override_settings(DEBUG=False, CACHES=caches, SWATCH_SEARCH=search_settings):
+    for abandoned in synthetic_catalogs_abandoned_drop():
+        say(f"removed the catalog of an earlier run that did not finish ({abandoned})")
+    with (
+        synthetic_run_claimed(catalog),
+        override_settings(DEBUG=False, CACHES=caches, SWATCH_SEARCH=search_settings),
+    ):
         try:
             synthetic_catalog_load(items=items, seed=seed, on_progress=say, catalog=catalog)
             result: dict[str, Any] = {"items": items, "queries": queries}

@@ -18,10 +18,13 @@ the same tree in a space of their own.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -302,6 +305,58 @@ def synthetic_catalog_drop(*, catalog: SyntheticCatalog) -> None:
                     cursor.execute(f"DELETE FROM {CATALOG} WHERE id = %s", [row[0]])  # noqa: S608
     finally:
         raw.close()
+
+
+def _claim_key(run: str) -> int:
+    digest = hashlib.sha256(f"swatch-bench-search:{run}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def synthetic_run_claimed(catalog: SyntheticCatalog) -> Iterator[None]:
+    """Hold this run's claim (a Postgres advisory lock on a connection of its own) while it
+    runs: the lock goes with the connection, so a run killed with -9 leaves an unclaimed
+    catalog that the next run removes (`synthetic_catalogs_abandoned_drop`)."""
+    raw = _raw_connection()
+    try:
+        raw.execute("SELECT pg_advisory_lock(%s)", [_claim_key(catalog.run)])
+        yield
+    finally:
+        raw.close()
+
+
+def _leftover_runs(cursor) -> set[str]:
+    cursor.execute(f"SELECT name FROM {CATALOG} WHERE name LIKE %s", [f"{CATALOG_PREFIX}%"])  # noqa: S608 - constant table
+    runs = {name.removeprefix(CATALOG_PREFIX) for (name,) in cursor.fetchall()}
+    cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'emb_hnsw_bench_%'")
+    for (name,) in cursor.fetchall():
+        match = _INDEX_OF_RUN.match(name)
+        if match:
+            runs.add(match.group(1))
+    return runs
+
+
+_INDEX_OF_RUN = re.compile(r"^emb_hnsw_bench_(?:text_)?([0-9a-z]+)_(?:image|description)$")
+
+
+def synthetic_catalogs_abandoned_drop() -> list[str]:
+    """Remove the catalogs (rows and indexes) of earlier runs that no process claims any more
+    (killed before their cleanup); a running one is left alone. Returns their run ids."""
+    raw = _raw_connection()
+    removed = []
+    try:
+        for run in sorted(_leftover_runs(raw.cursor())):
+            key = _claim_key(run)
+            if not raw.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
+                continue  # its run is still going
+            try:
+                synthetic_catalog_drop(catalog=SyntheticCatalog(run=run))
+                removed.append(run)
+            finally:
+                raw.execute("SELECT pg_advisory_unlock(%s)", [key])
+    finally:
+        raw.close()
+    return removed
 
 
 def synthetic_catalog_exists(*, catalog: SyntheticCatalog) -> bool:

@@ -17,6 +17,8 @@ from search.benchmark.synthetic import (
     synthetic_catalog_drop,
     synthetic_catalog_exists,
     synthetic_catalog_load,
+    synthetic_catalogs_abandoned_drop,
+    synthetic_run_claimed,
 )
 
 PATHS = ("raw_sql", "vector", "fused", "api")
@@ -125,3 +127,28 @@ def np_sorted_desc(values):
 def test_tiny_catalogs_are_refused():
     with pytest.raises(BenchmarkError):
         search_benchmark(items=10, queries=5, ingest_paths=[])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_catalog_of_a_killed_run_is_removed_and_a_running_ones_kept():
+    # given what a run killed with -9 leaves (rows and indexes, nobody claiming them)
+    dead = synthetic_catalog_load(items=60, seed=1)
+    # and a run that is still going
+    live = SyntheticCatalog(run="0live001")
+    try:
+        with synthetic_run_claimed(live):
+            synthetic_catalog_load(items=60, seed=2, catalog=live)
+
+            # when the next run starts
+            removed = synthetic_catalogs_abandoned_drop()
+
+            # then the dead run's catalog is gone, the running one untouched
+            assert removed == [dead.run]
+            assert not synthetic_catalog_exists(catalog=dead)
+            assert synthetic_catalog_exists(catalog=live)
+        # and once that run ends without its cleanup, it too is abandoned
+        assert synthetic_catalogs_abandoned_drop() == [live.run]
+        assert _bench_leftovers() == (0, 0)
+    finally:
+        synthetic_catalog_drop(catalog=dead)
+        synthetic_catalog_drop(catalog=live)
