@@ -174,17 +174,18 @@ def _semantic_query_vector(
     )
 
 
-def _strategy_lists(
-    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
-) -> tuple[dict[str, list[Hit]], dict[int, ResultRow]]:
-    """Each weighted strategy's ranked list, and the result rows the strategies read on the
-    way (the properties strategy reads its candidates' rows: the answer need not again)."""
-    filters = filters_parse(raw=state.filters)
-    depth = max(config.candidates, state.limit * state.page)
-    exclude = [state.material_id] if state.material_id is not None else []
+def _vector_searches(
+    state: QueryState,
+    config: SearchConfig,
+    inputs: MaterialQueryInputs | None,
+    *,
+    filters: SearchFilters,
+    depth: int,
+    exclude: list[int],
+) -> dict[str, Callable[[], list[Hit]]]:
+    """The weighted strategies that search vectors, ready to run: they do not depend on each
+    other."""
     tuning = _vector_tuning(config)
-    scores_properties = bool(state.description) and state.weights.get("properties", 0) > 0
-    # The vector strategies do not depend on each other: they run side by side.
     searches: dict[str, Callable[[], list[Hit]]] = {}
     image_vector = _image_query_vector(state, config, inputs)
     if image_vector is not None and state.weights.get("vector", 0) > 0:
@@ -199,12 +200,10 @@ def _strategy_lists(
             exclude_material_ids=exclude,
             **tuning,
         )
-    semantic_vector = (
-        _semantic_query_vector(state, config, inputs)
-        if state.weights.get("semantic", 0) > 0
-        else None
-    )
-    if (semantic_vector is not None or state.text) and state.weights.get("semantic", 0) > 0:
+    if state.weights.get("semantic", 0) <= 0:
+        return searches
+    semantic_vector = _semantic_query_vector(state, config, inputs)
+    if semantic_vector is not None or state.text:
         searches["semantic"] = partial(
             semantic_search,
             vector=semantic_vector,
@@ -216,22 +215,36 @@ def _strategy_lists(
             exclude_material_ids=exclude,
             **tuning,
         )
-    if scores_properties:
-        # Each search reads its hits' rows for the properties strategy on its own connection:
-        # those reads run side by side too (they are random reads in a large catalog).
-        searches = {name: _and_candidates(search, filters) for name, search in searches.items()}
-    found = side_by_side(searches, workers=config.strategy_workers)
-    if not scores_properties:
-        return found, {}
+    return searches
+
+
+def _strategy_lists(
+    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
+) -> tuple[dict[str, list[Hit]], dict[int, ResultRow]]:
+    """Each weighted strategy's ranked list, and the result rows the strategies read on the
+    way (the properties strategy's candidates carry theirs: the answer need not read them)."""
+    filters = filters_parse(raw=state.filters)
+    depth = max(config.candidates, state.limit * state.page)
+    exclude = [state.material_id] if state.material_id is not None else []
+    searches = _vector_searches(
+        state, config, inputs, filters=filters, depth=depth, exclude=exclude
+    )
+    if not (state.description and state.weights.get("properties", 0) > 0):
+        return side_by_side(searches, workers=config.strategy_workers), {}
+    # Each search reads its hits' rows for the properties strategy on its own connection
+    # right after it: those reads (random ones, in a large catalog) run side by side too.
+    found = side_by_side(
+        {name: _and_candidates(search, filters) for name, search in searches.items()},
+        workers=config.strategy_workers,
+    )
     lists = {name: hits for name, (hits, _) in found.items()}
-    known = {pk: c for _, read in found.values() for pk, c in read.items()}
     candidates = properties_candidates(
         description=state.description,
         filters=filters,
         candidate_ids={hit.material_id for hits in lists.values() for hit in hits},
         exclude_material_ids=exclude,
         of_type_enough=depth,
-        known=known,
+        known={pk: c for _, read in found.values() for pk, c in read.items()},
     )
     lists["properties"] = properties_rank(
         description=state.description, candidates=candidates, limit=depth
