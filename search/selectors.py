@@ -15,6 +15,7 @@ from django.utils.encoding import filepath_to_uri
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
 from materials.models import Catalog, Material, MaterialImage
 from search.errors import SearchError
+from search.models import MaterialFacets
 from search.prepared import Statement, prepared_execute
 
 _MATERIAL = Material._meta.db_table
@@ -22,6 +23,7 @@ _CATALOG = Catalog._meta.db_table
 _IMAGE = MaterialImage._meta.db_table
 _ANALYSIS = VisualAnalysis._meta.db_table
 _EMBEDDING = Embedding._meta.db_table
+_FACETS = MaterialFacets._meta.db_table
 
 
 def _with_images(queryset: QuerySet[Material]) -> QuerySet[Material]:
@@ -48,17 +50,14 @@ class ResultMaterial:
     thumbnail_url: str | None
 
 
+# From the search read model (`search.models.MaterialFacets`): one narrow row per material.
 _RESULT_SQL = (
-    "SELECT m.id, m.name, m.category, c.name, p.thumbnail, p.image "  # noqa: S608 - table names are constants
-    f"FROM {_MATERIAL} m LEFT JOIN {_CATALOG} c ON c.id = m.catalog_id "
-    "LEFT JOIN LATERAL (SELECT mi.thumbnail, mi.image "
-    f"FROM {_IMAGE} mi WHERE mi.material_id = m.id "
-    "ORDER BY mi.is_primary DESC, mi.id LIMIT 1) p ON true "
-    "WHERE m.id = ANY(%s::bigint[])"
+    "SELECT material_id, name, category, catalog, thumbnail, image "  # noqa: S608 - table name is a constant
+    f"FROM {_FACETS} WHERE material_id = ANY(%s::bigint[])"
 )
 
 
-_RESULTS = Statement("swatch_result_rows", _RESULT_SQL, ("bigint[]",))
+_RESULTS = Statement("swatch_result_facets", _RESULT_SQL, ("bigint[]",))
 
 # A material's result fields as read: id, name, category, catalog name, and the file names
 # of its primary image's thumbnail and image (URLs only for the results shown).

@@ -15,6 +15,7 @@ from analysis.models import Embedding, VisualAnalysis
 from analysis.vector_indexes import VectorIndex
 from materials.models import Catalog, Material, MaterialImage
 from search.errors import SearchError
+from search.models import MaterialFacets
 from search.query import SearchFilters
 
 EMBEDDING = Embedding._meta.db_table
@@ -22,6 +23,7 @@ ANALYSIS = VisualAnalysis._meta.db_table
 IMAGE = MaterialImage._meta.db_table
 MATERIAL = Material._meta.db_table
 CATALOG = Catalog._meta.db_table
+FACETS = MaterialFacets._meta.db_table
 
 # A description a curator rejected is as good as none: filters, properties and full text
 # do not see it (the material itself, and its image vector, stay searchable).

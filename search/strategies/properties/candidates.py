@@ -17,6 +17,7 @@ from search.selectors import ResultRow
 from search.strategies.sql import (
     ANALYSIS,
     CATALOG,
+    FACETS,
     IMAGE,
     MATERIAL,
     MATERIAL_JOINS,
@@ -39,21 +40,25 @@ _COMPARED = (
 )
 
 
+# The candidates' ids: the other strategies' hits, plus a bounded sample of the query's type
+# (by the analysis, and by the catalog's own category).
+_IDS_SQL = (
+    "SELECT unnest(%s::bigint[]) AS id UNION "  # noqa: S608 - constants
+    f"(SELECT mi2.material_id FROM (SELECT image_id FROM {ANALYSIS} WHERE material_type = %s "
+    f"LIMIT %s) va2 JOIN {IMAGE} mi2 ON mi2.id = va2.image_id) UNION "
+    f"(SELECT id FROM {MATERIAL} WHERE lower(category) = %s LIMIT %s)"
+)
+
+
 def _candidates_sql(where: list[str]) -> str:
     """The candidates' rows: their ids first (the other strategies' hits, plus a bounded
     sample of the query's type, by the analysis or by the catalog's own category), then their
     rows, as an `OR IN` over the whole material table would scan all of it. The exclusion
     applies to the ids, so each row is read by its key rather than by a scan of every
     material."""
-    ids = (
-        "SELECT unnest(%s::bigint[]) AS id UNION "  # noqa: S608 - constants
-        f"(SELECT mi2.material_id FROM (SELECT image_id FROM {ANALYSIS} WHERE material_type = %s "
-        f"LIMIT %s) va2 JOIN {IMAGE} mi2 ON mi2.id = va2.image_id) UNION "
-        f"(SELECT id FROM {MATERIAL} WHERE lower(category) = %s LIMIT %s)"
-    )
     conditions = ["ids.id <> ALL(%s::bigint[])", *where]
     return (
-        f"WITH ids AS ({ids}) SELECT DISTINCT ON (m.id) m.id, m.category, {_COMPARED}, "  # noqa: S608 - constants; values are parameters
+        f"WITH ids AS ({_IDS_SQL}) SELECT DISTINCT ON (m.id) m.id, m.category, {_COMPARED}, "  # noqa: S608 - constants; values are parameters
         "m.name, c.name, mi.thumbnail, mi.image "
         f"FROM ids JOIN {MATERIAL} m ON m.id = ids.id {MATERIAL_JOINS} "
         f"LEFT JOIN {CATALOG} c ON c.id = m.catalog_id "
@@ -61,9 +66,19 @@ def _candidates_sql(where: list[str]) -> str:
     )
 
 
+def _unfiltered_candidates_sql() -> str:
+    """The same rows without filters, from the search read model (`search.models`): one narrow
+    row per material instead of four lookups."""
+    return (
+        f"WITH ids AS ({_IDS_SQL}) SELECT f.material_id, f.category, f.compared, "  # noqa: S608 - constants; values are parameters
+        f"f.name, f.catalog, f.thumbnail, f.image FROM ids JOIN {FACETS} f "
+        "ON f.material_id = ids.id WHERE ids.id <> ALL(%s::bigint[])"
+    )
+
+
 _UNFILTERED = Statement(
-    "swatch_properties_candidates",
-    _candidates_sql([]),
+    "swatch_candidate_facets",
+    _unfiltered_candidates_sql(),
     ("bigint[]", "text", "bigint", "text", "bigint", "bigint[]"),
 )
 
