@@ -35,7 +35,7 @@ from search.state import (
     REFINEMENT_FAILED,
     REFINEMENT_PENDING,
     QueryState,
-    answer_cache_get,
+    answer_lookup,
     new_query_id,
     query_cache_save,
     query_state_load,
@@ -337,16 +337,25 @@ def _answer(
     save_state: bool = False,
 ) -> SearchAnswer:
     """The answer for a state, from the result cache when the same query ran lately; with
-    `save_state`, the state is saved along with the answer (one cache write, not two)."""
-    key, cached = answer_cache_get(state=state)
-    saved = {"state": state, "state_ttl": config.query_ttl_seconds} if save_state else {}
-    if isinstance(cached, SearchAnswer):
-        query_cache_save(**saved)
-        return dataclasses.replace(cached, query_id=state.query_id)
+    `save_state`, the state is saved along (on Redis in the lookup's round trip; the answer
+    is then cached in the background, so a search waits for one cache round trip)."""
+    ttl = config.query_ttl_seconds
+    lookup = answer_lookup(state=state, state_ttl=ttl if save_state else 0)
+    unsaved = {"state": state, "state_ttl": ttl} if save_state and not lookup.state_saved else {}
+    if isinstance(lookup.cached, SearchAnswer):
+        if unsaved:
+            query_cache_save(**unsaved)
+        return dataclasses.replace(lookup.cached, query_id=state.query_id)
     if inputs is None:
         inputs = _material_inputs(state)  # an earlier query's: its vectors are not in the state
     answer = _execute(state, config, inputs)
-    query_cache_save(answer_key=key, answer=answer, answer_ttl=config.result_cache_seconds, **saved)
+    query_cache_save(
+        answer_key=lookup.key,
+        answer=answer,
+        answer_ttl=config.result_cache_seconds,
+        background=True,
+        **unsaved,
+    )
     return answer
 
 

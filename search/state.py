@@ -9,6 +9,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -17,6 +18,7 @@ from django.db import connections, router, transaction
 
 from analysis.curation.revision import KEY as REVISION_KEY
 from analysis.curation.revision import descriptions_revision
+from search.background import later
 
 REFINEMENT_PENDING = "pending"
 REFINEMENT_DONE = "done"
@@ -97,8 +99,22 @@ def _revision_of(value: object) -> int:
     return int(value) if isinstance(value, int) else 0  # as `descriptions_revision` reads it
 
 
-def answer_cache_get(*, state: QueryState) -> tuple[str, Any]:
-    """The result key of a state and what the cache holds under it (None on a miss).
+@dataclass(frozen=True)
+class AnswerLookup:
+    key: str  # the result key of the state
+    cached: Any  # what the cache holds under it (None on a miss)
+    state_saved: bool  # whether the state was saved in the same round trip
+
+
+def _redis_client():
+    """django-redis's client of the default cache, or None for another backend."""
+    client = getattr(cache, "client", None)
+    return client if hasattr(client, "get_client") and hasattr(client, "encode") else None
+
+
+def answer_lookup(*, state: QueryState, state_ttl: int = 0) -> AnswerLookup:
+    """The result key of a state and what the cache holds under it; with `state_ttl`, on
+    Redis, the state is saved in the same round trip.
 
     The key depends on the descriptions revision, itself in the cache: the revision and the
     answer under the key of the revision seen last are read together, so a search usually
@@ -106,20 +122,36 @@ def answer_cache_get(*, state: QueryState) -> tuple[str, Any]:
     """
     global _seen_revision
     guess = _seen_revision
-    guessed_key = state.result_key(guess) if guess is not None else None
-    found = cache.get_many([REVISION_KEY, guessed_key] if guessed_key else [REVISION_KEY])
+    keys = [REVISION_KEY] + ([state.result_key(guess)] if guess is not None else [])
+    client = _redis_client()
+    if client is not None:
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        pipeline.mget([client.make_key(key) for key in keys])
+        if state_ttl:
+            client.set(_key(state.query_id), state.as_data(), state_ttl, client=pipeline)
+        values = pipeline.execute()[0]
+        found = {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+    else:
+        found = cache.get_many(keys)
     revision = _revision_of(found.get(REVISION_KEY))
     _seen_revision = revision
-    if guessed_key is not None and revision == guess:
-        return guessed_key, found.get(guessed_key)
+    saved = bool(state_ttl) and client is not None
+    if guess is not None and revision == guess:
+        return AnswerLookup(keys[1], found.get(keys[1]), saved)
     key = state.result_key(revision)
-    return key, cache.get(key)
+    return AnswerLookup(key, cache.get(key), saved)
+
+
+def answer_cache_get(*, state: QueryState) -> tuple[str, Any]:
+    """The result key of a state and what the cache holds under it (None on a miss)."""
+    lookup = answer_lookup(state=state)
+    return lookup.key, lookup.cached
 
 
 def _cache_set_each(entries: list[tuple[str, Any, int]]) -> None:
     """`cache.set` of each (key, value, ttl), in as few waits as the backend allows."""
-    client = getattr(cache, "client", None)
-    if len(entries) > 1 and hasattr(client, "get_client") and hasattr(client, "encode"):
+    client = _redis_client()
+    if len(entries) > 1 and client is not None:
         # django-redis: one pipelined round trip (`cache.set_many` would, but with one ttl for
         # all); its own `set` on the pipeline keeps its key prefix and serialisation.
         pipeline = client.get_client(write=True).pipeline()
@@ -157,9 +189,14 @@ def query_cache_save(
     answer_key: str = "",
     answer: Any = None,
     answer_ttl: int = 0,
+    background: bool = False,
 ) -> None:
     """Save a query's state and/or cache an answer under its result key, in one round trip
-    on Redis."""
+    on Redis. With `background`, an answer alone is written on Redis by the background
+    thread (`search.background`): nobody waits for a cache write."""
+    if background and state is None and answer_key and _redis_client() is not None:
+        later(partial(caches[DEFAULT_CACHE_ALIAS].set, answer_key, answer, answer_ttl))
+        return
     entries = []
     if answer_key:
         entries.append((answer_key, answer, answer_ttl))

@@ -16,6 +16,7 @@ from PIL import Image
 from analysis.models import Embedding, VisualAnalysis
 from analysis.vector_indexes import VectorIndex
 from materials.services import catalog_get_or_create, material_create_with_image
+from search.background import background_wait
 from search.providers import SearchProviders, providers_override
 from tests.conftest import make_image_bytes
 from tests.search.providers import (
@@ -64,6 +65,7 @@ def _redis_cache(settings, _run_prefix):
     }
     cache.delete_pattern("*")
     yield
+    background_wait()  # answers being cached in the background land before the cleanup
     cache.delete_pattern("*")
 
 

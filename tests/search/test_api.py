@@ -8,6 +8,7 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
+from search.background import background_wait
 from tests.search.conftest import COLORS, png, two_color_png
 
 pytestmark = pytest.mark.django_db
@@ -235,6 +236,7 @@ def test_relative_fusion_on_request(client, providers, sample_catalog):
 
 def test_results_are_cached_by_the_query(client, providers, sample_catalog):
     first = post(client, text="wood").json()
+    background_wait()  # the answer is cached in the background (search.background)
     sample_catalog["oak"].delete()  # the cached answer still holds it for a while
 
     second = post(client, text="wood").json()

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 
 from analysis.colors import srgb_to_lab
 from analysis.curation.revision import descriptions_revision_bump
 from analysis.models import Embedding
 from materials.models import Material, MaterialImage
+from search.background import background_wait
 from search.prepared import Statement, prepared_execute
-from search.query import SearchFilters, filters_parse
+from search.query import SearchFilters, SearchQuery, filters_parse
 from search.results import SearchAnswer
 from search.selectors import material_query_inputs, result_materials_by_id
+from search.services import search_run
 from search.state import QueryState, answer_cache_get, query_cache_save, query_state_load
 from search.strategies.properties import (
     description_similarity,
@@ -198,6 +200,42 @@ def test_an_answer_and_its_state_are_cached_with_their_own_lifetimes():
     assert 3590 <= cache.ttl("search:query:q-ttl") <= 3600
     assert query_state_load(query_id="q-ttl") == state
     assert answer_cache_get(state=state) == (key, _answer("q-ttl"))
+
+
+def test_a_search_waits_for_one_cache_round_trip(providers, sample_catalog):
+    # given the Redis cache, its commands recorded as they are sent
+    redis = caches["default"].client.get_client(write=True)
+    pipeline_class = type(redis.pipeline())
+    sent: list[str] = []
+    original_command, original_pipeline = type(redis).execute_command, pipeline_class.execute
+
+    def command(self, *args, **kwargs):
+        sent.append(str(args[0]))
+        return original_command(self, *args, **kwargs)
+
+    def pipeline(self, *args, **kwargs):
+        sent.append("+".join(str(c[0][0]) for c in self.command_stack))
+        return original_pipeline(self, *args, **kwargs)
+
+    search_run(query=SearchQuery(material_id=sample_catalog["oak"].pk), refine="never")
+    background_wait()  # the revision is known from now on
+    type(redis).execute_command, pipeline_class.execute = command, pipeline
+    try:
+        # when a search runs whose answer is not cached yet
+        query = SearchQuery(material_id=sample_catalog["slate"].pk, limit=5)
+        answer = search_run(query=query, refine="never")
+        waited = list(sent)
+        background_wait()
+    finally:
+        type(redis).execute_command, pipeline_class.execute = original_command, original_pipeline
+
+    # then it waited for one round trip: revision and answer looked up, state saved
+    assert waited == ["MGET+SET"], waited
+    # and the answer was cached afterwards, in the background
+    assert sent == ["MGET+SET", "SET"], sent
+    state = query_state_load(query_id=answer.query_id)
+    assert state.material_id == sample_catalog["slate"].pk
+    assert answer_cache_get(state=state)[1].results == answer.results
 
 
 def test_a_corrected_description_is_never_hidden_behind_the_revision_seen_last(
