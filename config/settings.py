@@ -112,7 +112,7 @@ else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "swatch_cache",
+            "LOCATION": "swatch_cache",  # UNLOGGED: migration search.0003
             "KEY_PREFIX": CACHE_PREFIX,
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }

@@ -13,12 +13,11 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
 
 from analysis.curation.revision import KEY as REVISION_KEY
 from analysis.curation.revision import descriptions_revision
 from search.background import later
+from search.database_cache import database_cache, database_cache_lookup, database_cache_write
 
 REFINEMENT_PENDING = "pending"
 REFINEMENT_DONE = "done"
@@ -123,7 +122,8 @@ def answer_lookup(*, state: QueryState, state_ttl: int = 0) -> AnswerLookup:
     global _seen_revision
     guess = _seen_revision
     keys = [REVISION_KEY] + ([state.result_key(guess)] if guess is not None else [])
-    client = _redis_client()
+    client, database = _redis_client(), database_cache()
+    saved = bool(state_ttl) and (client is not None or database is not None)
     if client is not None:
         pipeline = client.get_client(write=True).pipeline(transaction=False)
         pipeline.mget([client.make_key(key) for key in keys])
@@ -131,11 +131,13 @@ def answer_lookup(*, state: QueryState, state_ttl: int = 0) -> AnswerLookup:
             client.set(_key(state.query_id), state.as_data(), state_ttl, client=pipeline)
         values = pipeline.execute()[0]
         found = {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+    elif database is not None:
+        saved_state = [(_key(state.query_id), state.as_data(), state_ttl)] if state_ttl else []
+        found = database_cache_lookup(database, keys, save=saved_state)
     else:
         found = cache.get_many(keys)
     revision = _revision_of(found.get(REVISION_KEY))
     _seen_revision = revision
-    saved = bool(state_ttl) and client is not None
     if guess is not None and revision == guess:
         return AnswerLookup(keys[1], found.get(keys[1]), saved)
     key = state.result_key(revision)
@@ -159,27 +161,12 @@ def _cache_set_each(entries: list[tuple[str, Any, int]]) -> None:
             client.set(key, value, ttl, client=pipeline)
         pipeline.execute()
         return
-    if isinstance(caches[DEFAULT_CACHE_ALIAS], DatabaseCache):
-        _database_cache_set_each(entries)
+    database = database_cache()
+    if database is not None:
+        database_cache_write(database, entries)
         return
     for key, value, ttl in entries:
         cache.set(key, value, ttl)
-
-
-def _database_cache_set_each(entries: list[tuple[str, Any, int]]) -> None:
-    """The database cache commits each `set` on its own, and each commit waits for the disk:
-    most of a search's time without Redis. One transaction for all, and, when it is a
-    transaction of its own (no caller's data in it), a commit that does not wait for the
-    disk: a cache entry lost in a crash is only a cache miss."""
-    alias = router.db_for_write(caches[DEFAULT_CACHE_ALIAS].cache_model_class)
-    database = connections[alias]
-    own = not database.in_atomic_block
-    with transaction.atomic(using=alias):
-        if own:
-            with database.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        for key, value, ttl in entries:
-            cache.set(key, value, ttl)
 
 
 def query_cache_save(

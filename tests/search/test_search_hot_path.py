@@ -19,7 +19,13 @@ from search.query import SearchFilters, SearchQuery, filters_parse
 from search.results import SearchAnswer
 from search.selectors import material_query_inputs, result_materials_by_id
 from search.services import search_run
-from search.state import QueryState, answer_cache_get, query_cache_save, query_state_load
+from search.state import (
+    QueryState,
+    answer_cache_get,
+    answer_lookup,
+    query_cache_save,
+    query_state_load,
+)
 from search.strategies.properties import (
     description_similarity,
     descriptions_similarity,
@@ -273,22 +279,44 @@ def database_cache(settings, _run_prefix):
     settings.CACHES = redis  # the Redis fixture cleans up after itself
 
 
-def test_without_redis_the_database_cache_answers_in_one_query_and_saves_in_one_transaction(
+def test_without_redis_a_search_reads_and_writes_the_database_cache_in_one_statement_each(
     database_cache, django_assert_max_num_queries
 ):
     # given a state whose answer is not cached yet, and the revision seen once
     state = QueryState(query_id="q-db", text="slate")
     answer_cache_get(state=state)
 
-    # when it is looked up, then one query reads the revision and the answer together
+    # when it is looked up, one statement reads the revision and the answer and saves the state
     with django_assert_max_num_queries(1):
-        key, cached = answer_cache_get(state=state)
-    assert cached is None
-    # and the answer and the state are saved, and found again
-    query_cache_save(state=state, state_ttl=3600, answer_key=key, answer=_answer("q-db"),
-                     answer_ttl=300)  # fmt: skip
-    assert answer_cache_get(state=state) == (key, _answer("q-db"))
+        lookup = answer_lookup(state=state, state_ttl=3600)
+    assert (lookup.cached, lookup.state_saved) == (None, True)
+    # and one statement caches the answer
+    with django_assert_max_num_queries(1):
+        query_cache_save(answer_key=lookup.key, answer=_answer("q-db"), answer_ttl=300,
+                         background=True)  # fmt: skip
+
+    # then Django's own cache reads both back, each with its lifetime
+    assert cache.get(lookup.key) == _answer("q-db")
     assert query_state_load(query_id="q-db") == state
+    assert answer_lookup(state=state).cached == _answer("q-db")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT round(extract(epoch FROM expires - now())) FROM swatch_cache "
+            "WHERE cache_key = ANY(%s) ORDER BY 1",
+            [[cache.make_and_validate_key(k) for k in (lookup.key, "search:query:q-db")]],
+        )
+        lifetimes = [row[0] for row in cursor.fetchall()]
+    assert 290 <= lifetimes[0] <= 300
+    assert 3590 <= lifetimes[1] <= 3600
+    # and expired entries are not answers
+    query_cache_save(answer_key=lookup.key, answer=_answer("q-db"), answer_ttl=-1)
+    assert answer_lookup(state=state).cached is None
+
+
+def test_the_database_cache_table_is_unlogged():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'swatch_cache'")
+        assert cursor.fetchone() == ("u",)
 
 
 # --- prepared statements -----------------------------------------------------------------------
