@@ -2,8 +2,9 @@
 writing the answer into the result cache (a cache write that lands a millisecond later costs
 nothing but, at worst, one miss; waiting for it costs every search a round trip).
 
-Only for writes that touch no database connection (Redis): a thread of its own would hold
-one, and a test's transaction would not be visible to it.
+Writes to Redis go to this module's own thread; writes to the database cache (no Redis) to a
+strategy worker of `search.side_by_side`, which holds a connection of its own
+(`later_on_a_connection`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
 
-from search.side_by_side import gil_switch_shortened
+from django.db import connection
+
+from search.side_by_side import gil_switch_shortened, side_by_side_submit
 
 logger = logging.getLogger("swatch.search")
 
@@ -44,6 +49,29 @@ def later(task: Callable[[], object]) -> None:
     _tasks.put(task)
 
 
+_pending: set[Future] = set()
+
+
+def _done(future: Future) -> None:
+    _pending.discard(future)
+    if future.exception() is not None:
+        logger.warning("a background cache write failed", exc_info=future.exception())
+
+
+def later_on_a_connection(task: Callable[[], object]) -> None:
+    """Run `task`, which writes to the database, soon on a strategy worker's own connection
+    (`search.side_by_side`); at once inside a caller's transaction, which another connection
+    could not see."""
+    if connection.in_atomic_block:
+        task()
+        return
+    future = side_by_side_submit(task)
+    _pending.add(future)
+    future.add_done_callback(_done)
+
+
 def background_wait() -> None:
     """Until everything handed over so far is done (tests; the benchmark's cleanup)."""
     _tasks.join()
+    for future in list(_pending):
+        futures_wait([future])

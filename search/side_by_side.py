@@ -94,6 +94,14 @@ def side_by_side(tasks: Mapping[str, Callable[[], T]], *, workers: int) -> dict[
     return results
 
 
+def side_by_side_submit(task: Callable[[], T]) -> Future:
+    """Run `task` on a worker thread (on its connection) without waiting for it."""
+    _ensure_workers(1)
+    future: Future = Future()
+    _tasks.put((task, future))
+    return future
+
+
 def side_by_side_close() -> None:
     """Stop the worker threads and close their connections (a test database cannot be
     dropped while they hold it open); the next search starts them again."""

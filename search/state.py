@@ -16,7 +16,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 
 from analysis.curation.revision import KEY as REVISION_KEY
 from analysis.curation.revision import descriptions_revision
-from search.background import later
+from search.background import later, later_on_a_connection
 from search.database_cache import database_cache, database_cache_lookup, database_cache_write
 
 REFINEMENT_PENDING = "pending"
@@ -179,11 +179,17 @@ def query_cache_save(
     background: bool = False,
 ) -> None:
     """Save a query's state and/or cache an answer under its result key, in one round trip
-    on Redis. With `background`, an answer alone is written on Redis by the background
-    thread (`search.background`): nobody waits for a cache write."""
-    if background and state is None and answer_key and _redis_client() is not None:
-        later(partial(caches[DEFAULT_CACHE_ALIAS].set, answer_key, answer, answer_ttl))
-        return
+    on Redis. With `background`, an answer alone is written by a background thread
+    (`search.background`): nobody waits for a cache write."""
+    if background and state is None and answer_key:
+        database = database_cache()
+        if _redis_client() is not None:
+            later(partial(caches[DEFAULT_CACHE_ALIAS].set, answer_key, answer, answer_ttl))
+            return
+        if database is not None:
+            entries = [(answer_key, answer, answer_ttl)]
+            later_on_a_connection(partial(database_cache_write, database, entries))
+            return
     entries = []
     if answer_key:
         entries.append((answer_key, answer, answer_ttl))

@@ -108,3 +108,35 @@ def test_closing_stops_the_workers():
     side_by_side({"a": lambda: 1, "b": lambda: 2}, workers=1)
     side_by_side_close()
     assert not [t for t in threading.enumerate() if t.name.startswith("swatch-strategy")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_answer_is_cached_by_a_worker_on_its_own_connection(settings):
+    from django.core.cache import cache
+
+    from search.background import background_wait
+    from search.state import QueryState, answer_lookup, query_cache_save
+
+    redis = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "swatch_cache",
+            "KEY_PREFIX": "side-by-side",
+        }
+    }
+    try:
+        # given a lookup that missed, outside any transaction
+        state = QueryState(query_id="q-bg", text="cork")
+        lookup = answer_lookup(state=state, state_ttl=60)
+        with CaptureQueriesContext(connection) as captured:
+            # when the answer is cached in the background
+            query_cache_save(answer_key=lookup.key, answer={"a": 1}, answer_ttl=60,
+                             background=True)  # fmt: skip
+            background_wait()
+        # then this connection sent nothing, and the cache has it
+        assert len(captured) == 0
+        assert cache.get(lookup.key) == {"a": 1}
+    finally:
+        cache.clear()
+        settings.CACHES = redis  # the Redis fixture cleans up after itself
