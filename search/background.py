@@ -73,5 +73,4 @@ def later_on_a_connection(task: Callable[[], object]) -> None:
 def background_wait() -> None:
     """Until everything handed over so far is done (tests; the benchmark's cleanup)."""
     _tasks.join()
-    for future in list(_pending):
-        futures_wait([future])
+    futures_wait(list(_pending))

@@ -112,8 +112,8 @@ def _redis_client():
 
 
 def answer_lookup(*, state: QueryState, state_ttl: int = 0) -> AnswerLookup:
-    """The result key of a state and what the cache holds under it; with `state_ttl`, on
-    Redis, the state is saved in the same round trip.
+    """The result key of a state and what the cache holds under it; with `state_ttl`, the
+    state is saved in the same round trip (Redis, or the database cache).
 
     The key depends on the descriptions revision, itself in the cache: the revision and the
     answer under the key of the revision seen last are read together, so a search usually

@@ -345,7 +345,9 @@ def synthetic_catalogs_abandoned_drop() -> list[str]:
     raw = _raw_connection()
     removed = []
     try:
-        for run in sorted(_leftover_runs(raw.cursor())):
+        with raw.cursor() as cursor:
+            runs = sorted(_leftover_runs(cursor))
+        for run in runs:
             key = _claim_key(run)
             if not raw.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
                 continue  # its run is still going

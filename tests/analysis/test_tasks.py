@@ -121,19 +121,25 @@ def test_the_reaper_requeues_only_analyses_stuck_longer_than_the_timeout(
     assert OrmQ.objects.order_by("-pk").first().task["args"] == (stuck,)
 
 
-@pytest.mark.django_db
-def test_a_late_write_of_a_reaped_run_is_dropped(shared_data):
-    # given a first run that claimed the analysis and computed its outcome, then was reaped
-    (image,) = store_images(shared_data, 1)
-    (analysis_id,) = pending_analyses([image])
-    first_attempt = analysis_claim(analysis_id=analysis_id)
+def _claimed_and_computed(shared_data):
+    """A pending analysis claimed by a run, and the outcome that run computed (not written)."""
     from analysis.ingest import _load_pixels
     from analysis.pipeline import PipelineInput
 
-    (late,) = pipeline_run(
+    (image,) = store_images(shared_data, 1)
+    (analysis_id,) = pending_analyses([image])
+    attempt = analysis_claim(analysis_id=analysis_id)
+    (output,) = pipeline_run(
         inputs=[PipelineInput(analysis_id, image.sha256, _load_pixels(image))],
         providers=make_providers(),
     )
+    return analysis_id, attempt, output
+
+
+@pytest.mark.django_db
+def test_a_late_write_of_a_reaped_run_is_dropped(shared_data):
+    # given a first run that claimed the analysis and computed its outcome, then was reaped
+    analysis_id, first_attempt, late = _claimed_and_computed(shared_data)
     assert isinstance(late, PipelineOutput)
     analysis_reap_stuck(older_than=timedelta(0))
 
@@ -257,16 +263,7 @@ def test_a_recorded_analysis_invalidates_cached_search_answers(
     from analysis.curation.revision import descriptions_revision
 
     # given a claimed analysis whose outcome is computed
-    (image,) = store_images(shared_data, 1)
-    (analysis_id,) = pending_analyses([image])
-    attempt = analysis_claim(analysis_id=analysis_id)
-    from analysis.ingest import _load_pixels
-    from analysis.pipeline import PipelineInput
-
-    (output,) = pipeline_run(
-        inputs=[PipelineInput(analysis_id, image.sha256, _load_pixels(image))],
-        providers=make_providers(),
-    )
+    analysis_id, attempt, output = _claimed_and_computed(shared_data)
     before = descriptions_revision()
 
     # when it is recorded and the transaction commits
