@@ -206,6 +206,13 @@ SEARCH_EF_SEARCH = declare(
     "100",
     "`hnsw.ef_search` for vector queries (40 gives recall@20 ~0.92, 100 ~0.975).",
 )
+SEARCH_SEMANTIC_EF_SEARCH = declare(
+    "SWATCH_SEARCH_SEMANTIC_EF_SEARCH",
+    "40",
+    "`hnsw.ef_search` of the semantic strategy's description-vector query (at least the "
+    "candidates it fetches). Lower than the image query's: a weaker, cross-checking signal, "
+    "so a second full walk of a second index is not worth its time (see README, Search speed).",
+)
 SEARCH_MAX_SCAN_TUPLES = declare(
     "SWATCH_SEARCH_MAX_SCAN_TUPLES",
     "20000",

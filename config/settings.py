@@ -233,6 +233,7 @@ SWATCH_SEARCH = {
     "SIMILARITY_THRESHOLD": env.get_float(env.SEARCH_SIMILARITY_THRESHOLD),
     "CANDIDATES": env.get_int(env.SEARCH_CANDIDATES),
     "EF_SEARCH": env.get_int(env.SEARCH_EF_SEARCH),
+    "SEMANTIC_EF_SEARCH": env.get_int(env.SEARCH_SEMANTIC_EF_SEARCH),
     "MAX_SCAN_TUPLES": env.get_int(env.SEARCH_MAX_SCAN_TUPLES),
     "EXACT_SCAN_MAX_ROWS": env.get_int(env.SEARCH_EXACT_SCAN_MAX_ROWS),
     "FUSION": env.get_str(env.SEARCH_FUSION),

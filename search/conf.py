@@ -37,6 +37,7 @@ class SearchConfig:
     query_ttl_seconds: int
     refine_workers: int
     strategy_workers: int = 0
+    semantic_ef_search: int = 40
     rates: dict[str, Rate] = field(default_factory=dict)
 
 
@@ -84,6 +85,7 @@ def _parsed(frozen: tuple) -> SearchConfig:
         query_ttl_seconds=raw["QUERY_TTL_SECONDS"],
         refine_workers=raw["REFINE_WORKERS"],
         strategy_workers=raw.get("STRATEGY_WORKERS", 0),
+        semantic_ef_search=raw.get("SEMANTIC_EF_SEARCH", 40),
         rates={name: rate_from_text(name, text) for name, text in dict(raw["RATES"]).items()},
     )
 

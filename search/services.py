@@ -43,13 +43,14 @@ from search.state import (
 )
 from search.strategies.properties import (
     PropertiesCandidate,
+    candidates_from_facets,
     description_from_text,
     properties_candidates,
     properties_candidates_of,
     properties_rank,
 )
 from search.strategies.semantic import semantic_search
-from search.strategies.vector import vector_search
+from search.strategies.vector import FacetRow, vector_search
 from search.verification import sample_inliers, verified_rerank
 
 REFINE_MODES = ("background", "inline", "never")
@@ -213,7 +214,7 @@ def _vector_searches(
             filters=filters,
             limit=depth,
             exclude_material_ids=exclude,
-            **tuning,
+            **{**tuning, "ef_search": config.semantic_ef_search},
         )
     return searches
 
@@ -230,9 +231,16 @@ def _strategy_lists(
         state, config, inputs, filters=filters, depth=depth, exclude=exclude
     )
     if not (state.description and state.weights.get("properties", 0) > 0):
-        return side_by_side(searches, workers=config.strategy_workers), {}
-    # Each search reads its hits' rows for the properties strategy on its own connection
-    # right after it: those reads (random ones, in a large catalog) run side by side too.
+        # Rows only for the results the page may show: a strategy's best `page × limit`.
+        shown = state.limit * state.page
+        found = side_by_side(
+            {name: _with_rows(search, shown) for name, search in searches.items()},
+            workers=config.strategy_workers,
+        )
+        read = {pk: row[2] for _, rows in found.values() for pk, row in rows.items()}
+        return {name: hits for name, (hits, _) in found.items()}, read
+    # Each search reads its hits' rows for the properties strategy on its own connection,
+    # in its own statement when it can, else right after it: side by side too.
     found = side_by_side(
         {name: _and_candidates(search, filters) for name, search in searches.items()},
         workers=config.strategy_workers,
@@ -252,12 +260,27 @@ def _strategy_lists(
     return lists, {c.material_id: c.result for c in candidates if c.result is not None}
 
 
-def _and_candidates(search: Callable[[], list[Hit]], filters: SearchFilters):
+def _with_rows(search: Callable[..., list[Hit]], best: int | None = None):
+    """The search, and the read-model rows of its (`best`) hits it read along, if it could."""
+
+    def run() -> tuple[list[Hit], dict[int, FacetRow]]:
+        rows: dict[int, FacetRow] = {}
+        return search(rows=rows, rows_of_best=best), rows
+
+    return run
+
+
+def _and_candidates(search: Callable[..., list[Hit]], filters: SearchFilters):
+    """The search, and the properties candidates of its hits: from the rows it read along,
+    else read right after it."""
+
     def run() -> tuple[list[Hit], dict[int, PropertiesCandidate]]:
-        hits = search()
-        return hits, properties_candidates_of(
-            material_ids=[hit.material_id for hit in hits], filters=filters
-        )
+        hits, rows = _with_rows(search)()
+        candidates = candidates_from_facets(rows)
+        missing = [hit.material_id for hit in hits if hit.material_id not in candidates]
+        if missing:
+            candidates.update(properties_candidates_of(material_ids=missing, filters=filters))
+        return hits, candidates
 
     return run
 

@@ -45,6 +45,10 @@ SUBCLUSTER_SPREAD = 0.5
 ITEM_SPREAD = 0.35
 # An HNSW build of 100k 512-d vectors needs ~250 MB to stay in memory (else it slows badly).
 BUILD_MEMORY = "1GB"
+# How long the benchmark's own statements (COPY, CREATE/DROP INDEX, cleanup) wait for a lock
+# another session holds on the catalog's tables (a long transaction, an orphaned index build)
+# before the run stops and names it, instead of waiting for ever.
+LOCK_TIMEOUT_SECONDS = 120
 CATALOG_PREFIX = "bench-search-"
 
 MATERIAL = Material._meta.db_table
@@ -139,7 +143,26 @@ def _raw_connection():
     """A connection of its own (Django's settings, none of its state): COPY, DDL, cleanup."""
     raw = connection.get_new_connection(connection.get_connection_params())
     raw.autocommit = True
+    raw.execute(f"SET lock_timeout = '{int(LOCK_TIMEOUT_SECONDS * 1000)}ms'")
     return raw
+
+
+def lock_holders() -> list[str]:
+    """The other sessions that hold a lock on the tables the benchmark writes: pid, state,
+    how long and the start of their statement (for an error message)."""
+    tables = [EMBEDDING, ANALYSIS, IMAGE, MATERIAL, CATALOG]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT a.pid, a.state, date_trunc('second', now() - a.xact_start), "
+            "left(a.query, 80) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.relation = ANY(%s::regclass[]) AND a.pid <> pg_backend_pid() "
+            "ORDER BY a.pid",
+            [tables],
+        )
+        return [
+            f"pid {pid} ({state}, transaction open for {age}): {query}"
+            for pid, state, age, query in cursor.fetchall()
+        ]
 
 
 def _ids(cursor, table: str, count: int) -> np.ndarray:

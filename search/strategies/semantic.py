@@ -15,7 +15,7 @@ from django.db import connection
 from search.fusion import Hit
 from search.query import SearchFilters
 from search.strategies.sql import MATERIAL, MATERIAL_JOINS, filters_where
-from search.strategies.vector import vector_search
+from search.strategies.vector import FacetRow, vector_search
 
 FTS_WEIGHT = 0.5
 # MiniLM puts paraphrases above ~0.6 and unrelated sentences near 0.1–0.3.
@@ -59,7 +59,10 @@ def semantic_search(
     max_scan_tuples: int = 20000,
     exact_scan_max_rows: int = 20000,
     exclude_material_ids: Iterable[int] = (),
+    rows: dict[int, FacetRow] | None = None,
+    rows_of_best: int | None = None,
 ) -> list[Hit]:
+    """`rows`, `rows_of_best`: as for `vector_search`, for the description-vector hits."""
     excluded = list(exclude_material_ids)
     similarity: dict[int, float] = {}
     if vector is not None:
@@ -75,6 +78,8 @@ def semantic_search(
             max_scan_tuples=max_scan_tuples,
             exact_scan_max_rows=exact_scan_max_rows,
             exclude_material_ids=excluded,
+            rows=rows,
+            rows_of_best=rows_of_best,
         ):
             similarity[hit.material_id] = hit.score
     words: dict[int, float] = {}

@@ -20,9 +20,11 @@ from django.db import connection, transaction
 from analysis.vector_indexes import VectorIndex
 from search.fusion import Hit
 from search.query import SearchFilters
+from search.selectors import ResultRow
 from search.strategies.sql import (
     ANALYSIS,
     EMBEDDING,
+    FACETS,
     IMAGE,
     JOINS,
     filters_where,
@@ -38,6 +40,16 @@ NOT_REJECTED = (
 )
 # Over-fetch images: a material with several images counts once, by its best one.
 IMAGE_OVERFETCH = 2
+# The semantic strategy fetches as many descriptions as it wants materials: a material
+# described by several images may then come back fewer times than that, which a weaker,
+# cross-checking signal can afford; an over-fetch would double its index walk.
+DESCRIPTION_OVERFETCH = 1
+
+
+# A hit's row of the search read model (`search.models.MaterialFacets`), read in the same
+# statement as an unfiltered search: its category, the compared fields of its description
+# as JSON text (parsed only by the strategy that compares them) and its result row.
+FacetRow = tuple[str, str | None, ResultRow]
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,24 @@ def vector_sql(
     return sql, args
 
 
+def _with_facets_sql(nearest: str) -> str:
+    """`nearest` (a plan's SQL) narrowed in the database to the `limit` best materials not
+    excluded (a material counts once, by its best row), the first few of them with their
+    read-model row: what the strategies would otherwise read by a second statement, after a
+    second wait. Only those few: in a large catalog each row read is a page to fetch (a NULL
+    key looks nothing up)."""
+    return (
+        f"WITH nn AS MATERIALIZED ({nearest}), best AS (SELECT material_id, "  # noqa: S608 - constants; values are parameters
+        "min(distance) AS distance, row_number() OVER (ORDER BY min(distance), material_id) "
+        "AS place FROM nn WHERE material_id <> ALL(%s::bigint[]) "
+        "GROUP BY material_id ORDER BY 2, 1 LIMIT %s) "
+        "SELECT b.material_id, b.distance, f.category, f.compared::text, f.name, f.catalog, "
+        f"f.thumbnail, f.image FROM best b LEFT JOIN {FACETS} f "
+        "ON f.material_id = CASE WHEN b.place <= %s THEN b.material_id END "
+        "ORDER BY b.distance, b.material_id"
+    )
+
+
 def vector_search(
     *,
     vector: np.ndarray,
@@ -161,9 +191,14 @@ def vector_search(
     exact_scan_max_rows: int = 20000,
     exclude_material_ids: Iterable[int] = (),
     kind: str = "image",
+    rows: dict[int, FacetRow] | None = None,
+    rows_of_best: int | None = None,
 ) -> list[Hit]:
     """The `limit` materials nearest to `vector` (cosine), best first; `good` when the
-    similarity reaches `threshold`."""
+    similarity reaches `threshold`. With `rows`, an unfiltered search fills it with the
+    read-model rows of its hits (of the first `rows_of_best` only, when given), read in the
+    same statement; a filtered one leaves it empty (with filters a result shows the first
+    image that passes them, which the read model does not know)."""
     index = vector_index(model=model, kind=kind, dimensions=dimensions)
     excluded = set(exclude_material_ids)
     plan = vector_plan(
@@ -173,14 +208,19 @@ def vector_search(
         filters=filters,
         exact_scan_max_rows=exact_scan_max_rows,
     )
-    fetch = limit * IMAGE_OVERFETCH + len(excluded)
+    overfetch = IMAGE_OVERFETCH if kind == "image" else DESCRIPTION_OVERFETCH
+    fetch = limit * overfetch + len(excluded)
     sql, args = vector_sql(plan=plan, index=index, vector=vector, filters=filters, fetch=fetch)
+    with_rows = rows is not None and plan.mode == "index"
+    if with_rows:
+        best = limit if rows_of_best is None else rows_of_best
+        sql, args = _with_facets_sql(sql), [*args, list(excluded), limit, best]
     ef_search = max(ef_search, fetch)
     if plan.mode == "index" and connection.get_autocommit():
         with connection.cursor() as cursor:
             _session_ef_search(cursor, ef_search)
             cursor.execute(sql, args)
-            rows = cursor.fetchall()
+            found = cursor.fetchall()
     else:
         with transaction.atomic(), connection.cursor() as cursor:
             _set_local(
@@ -190,13 +230,21 @@ def vector_search(
                 max_scan_tuples=max_scan_tuples,
             )
             cursor.execute(sql, args)
-            rows = cursor.fetchall()
+            found = cursor.fetchall()
     hits: list[Hit] = []
     seen: set[int] = set()
-    for material_id, distance in rows:
+    for row in found:
+        material_id, distance = row[0], row[1]
         if material_id in seen or material_id in excluded:
             continue
         seen.add(material_id)
+        if with_rows and row[4] is not None:
+            category, compared, name, catalog, thumbnail, image = row[2:]
+            rows[material_id] = (
+                category or "",
+                compared,
+                (material_id, name, category, catalog, thumbnail, image),
+            )
         similarity = 1.0 - float(distance)
         hits.append(
             Hit(

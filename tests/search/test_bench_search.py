@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from materials.models import Catalog
+from search.benchmark import synthetic
 from search.benchmark.run import BenchmarkError, search_benchmark
 from search.benchmark.synthetic import (
     SyntheticCatalog,
@@ -152,3 +153,29 @@ def test_the_catalog_of_a_killed_run_is_removed_and_a_running_ones_kept():
     finally:
         synthetic_catalog_drop(catalog=dead)
         synthetic_catalog_drop(catalog=live)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_blocked_by_another_sessions_lock_stops_and_names_it(monkeypatch):
+    # given what a killed run left behind, and another session in a transaction that holds a
+    # lock on the embeddings (an orphaned index build, a forgotten shell)
+    dead = synthetic_catalog_load(items=40, seed=3)
+    monkeypatch.setattr(synthetic, "LOCK_TIMEOUT_SECONDS", 0.5)
+    other = connection.get_new_connection(connection.get_connection_params())
+    try:
+        other.execute("BEGIN")
+        other.execute("LOCK TABLE analysis_embedding IN ACCESS SHARE MODE")
+        other_pid = other.info.backend_pid
+
+        # when a run starts (and would drop the leftover's indexes)
+        with pytest.raises(BenchmarkError) as raised:
+            search_benchmark(items=40, queries=1, ingest_paths=[])
+
+        # then it stops at once, naming the session it waited for
+        assert f"pid {other_pid} (idle in transaction" in str(raised.value)
+        assert "LOCK TABLE analysis_embedding" in str(raised.value)
+    finally:
+        other.close()
+    # and once that session is gone, the next run cleans up as usual
+    assert synthetic_catalogs_abandoned_drop() == [dead.run]
+    assert _bench_leftovers() == (0, 0)

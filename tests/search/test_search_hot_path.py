@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from django.core.cache import cache, caches
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analysis.colors import srgb_to_lab
 from analysis.curation.revision import descriptions_revision_bump
@@ -31,6 +32,7 @@ from search.strategies.properties import (
     descriptions_similarity,
     properties_candidates,
 )
+from search.strategies.sql import FACETS
 from tests.search.providers import IMAGE_MODEL, TEXT_MODEL
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +131,44 @@ def test_result_rows_read_with_the_properties_candidates_spare_the_results_query
     with django_assert_num_queries(1):
         mixed = result_materials_by_id(ids=[oak.pk, carrara.pk], known=rows)
     assert mixed[carrara.pk].name == "Carrara"
+
+
+def test_a_more_like_this_reads_its_result_rows_in_its_vector_query(providers, sample_catalog):
+    # given a "more like this" of the vector strategy alone, on a whole catalog
+    only_vector = {"vector": 1.0, "properties": 0.0, "semantic": 0.0}
+    query = SearchQuery(material_id=sample_catalog["oak"].pk, weights=only_vector, cutoff=False)
+
+    with CaptureQueriesContext(connection) as captured:
+        answer = search_run(query=query, refine="never")
+
+    # then the results' rows came with the nearest neighbours, in the same statement
+    reads = [q["sql"] for q in captured.captured_queries if FACETS in q["sql"]]
+    assert len(reads) == 1
+    assert "analysis_embedding" in reads[0]
+    # and they are what the results query reads, for every other material of the catalog
+    ids = [r.material_id for r in answer.results]
+    assert len(ids) == Material.objects.count() - 1
+    read = result_materials_by_id(ids=ids)
+    assert [(r.name, r.catalog, r.thumbnail_url) for r in answer.results] == [
+        (read[pk].name, read[pk].catalog, read[pk].thumbnail_url) for pk in ids
+    ]
+
+
+def test_the_description_query_walks_its_index_as_far_as_the_semantic_setting_says(
+    providers, sample_catalog, settings
+):
+    # given a semantic ef_search above what the strategy fetches
+    settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "SEMANTIC_EF_SEARCH": 321}
+    weights = {"vector": 1.0, "properties": 0.0, "semantic": 1.0}
+    query = SearchQuery(material_id=sample_catalog["oak"].pk, weights=weights)
+
+    with CaptureQueriesContext(connection) as captured:
+        search_run(query=query, refine="never")
+
+    # then the description query walks that far; the image query as far as its own setting
+    # (at least the rows it fetches: 50 candidates, over-fetched twice, plus the excluded one)
+    settings_sent = {q["sql"] for q in captured.captured_queries if "hnsw.ef_search" in q["sql"]}
+    assert settings_sent == {"SET LOCAL hnsw.ef_search = 321", "SET LOCAL hnsw.ef_search = 101"}
 
 
 def test_a_filtered_search_reads_its_result_rows_itself(sample_catalog):

@@ -3,11 +3,16 @@
 import numpy as np
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from analysis.models import Embedding
 from materials.models import Catalog, Material, MaterialImage
 from search.query import filters_parse
-from search.strategies.properties import description_from_text, description_similarity
+from search.strategies.properties import (
+    candidates_from_facets,
+    description_from_text,
+    description_similarity,
+)
 from search.strategies.sql import vector_index
 from search.strategies.vector import VectorPlan, vector_plan, vector_search, vector_sql
 from tests.search.providers import IMAGE_MODEL, describe_color
@@ -202,3 +207,57 @@ def test_a_text_query_names_attributes():
     assert found["pattern"] == "veined"
     assert [c["name"] for c in found["colors"]] == ["dark grey"]
     assert description_from_text("something nice") == {}
+
+
+def test_an_unfiltered_search_reads_its_best_hits_read_model_rows_in_the_same_statement(
+    vector_indexes,
+):
+    vectors, query = bulk_catalog(120, rare_every=20)
+    excluded = exact_top(vectors, query, k=1)
+    rows = {}
+
+    with CaptureQueriesContext(connection) as captured:
+        hits = vector_search(
+            vector=query,
+            model=IMAGE_MODEL,
+            dimensions=DIMS,
+            filters=filters_parse(raw={}),
+            limit=10,
+            threshold=0.75,
+            exclude_material_ids=excluded,
+            rows=rows,
+            rows_of_best=4,
+        )
+
+    ids = [h.material_id for h in hits]
+    assert ids == exact_top(vectors, query, k=11)[1:]
+    statements = [q["sql"] for q in captured.captured_queries if "analysis_embedding" in q["sql"]]
+    assert len(statements) == 1
+    assert "search_material_facets" in statements[0]
+    # Rows for the four best only, as the read model holds them.
+    assert list(rows) == ids[:4]
+    candidates = candidates_from_facets(rows)
+    for pk, (category, _, result) in rows.items():
+        material = Material.objects.get(pk=pk)
+        assert category == candidates[pk].category == material.category
+        assert candidates[pk].compared == {}  # no analysis: nothing to compare
+        image = material.images.get().image.name
+        assert result == (pk, material.name, material.category, "bulk", "", image)
+
+
+def test_a_filtered_search_reads_no_rows_along(vector_indexes):
+    bulk_catalog(120, rare_every=20)
+    rows = {}
+
+    hits = vector_search(
+        vector=np.ones(DIMS) / np.sqrt(DIMS),
+        model=IMAGE_MODEL,
+        dimensions=DIMS,
+        filters=filters_parse(raw={"category": "rare"}),
+        limit=3,
+        threshold=0.0,
+        rows=rows,
+    )
+
+    assert len(hits) == 3
+    assert rows == {}

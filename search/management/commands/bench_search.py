@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--items", type=int, default=100_000, help="Synthetic materials.")
-        parser.add_argument("--queries", type=int, default=200, help="Timed queries per path.")
+        parser.add_argument("--queries", type=int, default=500, help="Timed queries per path.")
         parser.add_argument(
             "--json", type=Path, dest="json_out", default=DEFAULT_JSON, help="Write the JSON here."
         )

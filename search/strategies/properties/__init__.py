@@ -17,6 +17,7 @@ from search.query import SearchFilters
 from search.strategies.properties.candidates import (
     TYPE_CANDIDATES,
     PropertiesCandidate,
+    candidates_from_facets,
     properties_candidates,
     properties_candidates_of,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "TYPE_CANDIDATES",
     "WEIGHTS",
     "PropertiesCandidate",
+    "candidates_from_facets",
     "description_from_text",
     "description_similarity",
     "descriptions_similarity",

@@ -23,6 +23,7 @@ from search.strategies.sql import (
     MATERIAL_JOINS,
     filters_where,
 )
+from search.strategies.vector import FacetRow
 
 # Materials of the query's type fetched besides the other strategies' candidates (per source:
 # the analysis's type, the catalog's category), when those hold too few of the type (a text
@@ -127,6 +128,16 @@ def properties_candidates(
         seen = excluded + [c.material_id for c in found]
         found += _candidate_rows(filters, [], query_type, sample, seen)
     return found
+
+
+def candidates_from_facets(rows: Mapping[int, FacetRow]) -> dict[int, PropertiesCandidate]:
+    """The candidates of read-model rows a vector search read along (`vector_search(rows=…)`)."""
+    return {
+        pk: PropertiesCandidate(
+            material_id=pk, category=category, compared=_loaded(compared), result=result
+        )
+        for pk, (category, compared, result) in rows.items()
+    }
 
 
 def properties_candidates_of(
