@@ -152,19 +152,25 @@ def material_analysis(material: Material) -> VisualAnalysis | None:
 
 @dataclass(frozen=True)
 class MaterialQueryInputs:
-    """What a "more like this" query takes from its material: the description and the stored
-    vectors of its primary image (else its first image that has them)."""
+    """What a "more like this" query takes from its material: the description, and the
+    stored vectors of its primary image (else its first image that has them) — their
+    embeddings' ids always, their values when asked for."""
 
     description: dict
     image_vector: np.ndarray | None = None
     text_vector: np.ndarray | None = None
+    image_embedding_id: int | None = None
+    text_embedding_id: int | None = None
 
 
 def _stored_vector_sql(kind: str) -> str:
-    # pgvector's binary form (`vector_send`): no float formatting on the server, no parsing
-    # of ~10 characters a dimension here.
+    # The embedding's id, and its value in pgvector's binary form (`vector_send`: no float
+    # formatting on the server, no parsing of ~10 characters a dimension here) when a second
+    # model parameter asks for it.
     return (
-        f"(SELECT vector_send(e.vector) FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
+        f"(SELECT e.id FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
+        f"AND e.model = %s AND e.kind = '{kind}'), "
+        f"(SELECT vector_send(e.vector) FROM {_EMBEDDING} e WHERE e.image_id = mi.id "
         f"AND e.model = %s AND e.kind = '{kind}')"
     )
 
@@ -182,7 +188,9 @@ _QUERY_INPUTS_SQL = (
 )
 
 
-_QUERY_INPUTS = Statement("swatch_query_inputs", _QUERY_INPUTS_SQL, ("text", "text", "bigint"))
+_QUERY_INPUTS = Statement(
+    "swatch_query_inputs_v2", _QUERY_INPUTS_SQL, ("text", "text", "text", "text", "bigint")
+)
 
 
 def vector_from_binary(data: bytes | memoryview) -> np.ndarray:
@@ -191,27 +199,45 @@ def vector_from_binary(data: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
 
 
-def _first_vector(values: Iterable[bytes | None]) -> np.ndarray | None:
-    data = next((value for value in values if value is not None), None)
-    return None if data is None else vector_from_binary(data)
+def _first_stored(rows: list[tuple], column: int) -> tuple[int | None, np.ndarray | None]:
+    """The first image's embedding (id, value) in a pair of columns of the inputs' rows."""
+    for row in rows:
+        if row[column] is not None:
+            data = row[column + 1]
+            return row[column], None if data is None else vector_from_binary(data)
+    return None, None
 
 
 def material_query_inputs(
-    *, material_id: int, image_model: str = "", text_model: str = ""
+    *,
+    material_id: int,
+    image_model: str = "",
+    text_model: str = "",
+    image_values: bool = True,
+    text_values: bool = True,
 ) -> MaterialQueryInputs | None:
     """A material's description and its stored image (`image_model`) and description
-    (`text_model`) vectors, in one round trip; a model left empty gives no vector. None when
-    there is no such material."""
+    (`text_model`) embeddings, in one round trip; a model left empty gives none, and
+    `*_values=False` only the embedding's id (for a search by reference, without sending the
+    vector here and back). None when there is no such material."""
+    params = [
+        image_model, image_model if image_values else "",
+        text_model, text_model if text_values else "", material_id,
+    ]  # fmt: skip
     with connection.cursor() as cursor:
-        prepared_execute(cursor, _QUERY_INPUTS, [image_model, text_model, material_id])
+        prepared_execute(cursor, _QUERY_INPUTS, params)
         rows = cursor.fetchall()
     if not rows:
         return None
     description = rows[0][1]
     if isinstance(description, str):  # Django hands jsonb to raw cursors as text
         description = json.loads(description)
+    image_id, image_vector = _first_stored(rows, 2)
+    text_id, text_vector = _first_stored(rows, 4)
     return MaterialQueryInputs(
         description=dict(description) if description else {},
-        image_vector=_first_vector(row[2] for row in rows),
-        text_vector=_first_vector(row[3] for row in rows),
+        image_vector=image_vector,
+        text_vector=text_vector,
+        image_embedding_id=image_id,
+        text_embedding_id=text_id,
     )

@@ -50,7 +50,7 @@ from search.strategies.properties import (
     properties_rank,
 )
 from search.strategies.semantic import semantic_search
-from search.strategies.vector import FacetRow, vector_search
+from search.strategies.vector import FacetRow, QueryVector, StoredVector, vector_search
 from search.verification import sample_inliers, verified_rerank
 
 REFINE_MODES = ("background", "inline", "never")
@@ -72,16 +72,38 @@ def _away(
     return unit(vector)
 
 
+def _image_negatives(state: QueryState) -> list[np.ndarray | None]:
+    negatives = [_array(state.negative_image_vector)]
+    if _shared_space(state):
+        negatives.append(_array(state.negative_text_vector))
+    return negatives
+
+
+def _shared_space(state: QueryState) -> bool:
+    """Image and text in one embedding space (CLIP-like): text can search images."""
+    return bool(state.text_model) and state.text_model == state.image_model
+
+
+def _semantic_parts(state: QueryState) -> list[np.ndarray | None]:
+    """What the semantic query vector sums besides the material's own description vector."""
+    return [_array(state.text_vector), _array(state.description_vector)]
+
+
 def _material_inputs(state: QueryState) -> MaterialQueryInputs | None:
     if state.material_id is None:
         return None
-    # Only the vectors a weighted strategy searches with: each costs a transfer and a parse.
+    # Only the embeddings a weighted strategy searches with; their values only when a vector
+    # is added to or subtracted from them here (else the query reads them by id).
     wants_image = state.image_vector is None and state.weights.get("vector", 0) > 0
     wants_text = state.weights.get("semantic", 0) > 0
     return material_query_inputs(
         material_id=state.material_id,
         image_model=state.image_model if wants_image else "",
         text_model=state.text_model if wants_text else "",
+        image_values=any(n is not None for n in _image_negatives(state)),
+        text_values=any(
+            p is not None for p in [*_semantic_parts(state), _array(state.negative_text_vector)]
+        ),
     )
 
 
@@ -148,24 +170,24 @@ def _array(values: list[float] | None) -> np.ndarray | None:
 
 def _image_query_vector(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
-) -> np.ndarray | None:
+) -> QueryVector | None:
     vector = _array(state.image_vector)
     if vector is None and inputs is not None:
+        if inputs.image_vector is None and inputs.image_embedding_id is not None:
+            return StoredVector(inputs.image_embedding_id)  # nothing to subtract from it
         vector = inputs.image_vector
-    shared_space = state.text_model == state.image_model and state.text_model
-    if vector is None and shared_space:
+    if vector is None and _shared_space(state):
         vector = _array(state.text_vector)  # text→image search (CLIP-like embedders)
-    negatives = [_array(state.negative_image_vector)]
-    if shared_space:
-        negatives.append(_array(state.negative_text_vector))
-    return _away(vector, negatives, config.negative_weight)
+    return _away(vector, _image_negatives(state), config.negative_weight)
 
 
 def _semantic_query_vector(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
-) -> np.ndarray | None:
-    parts = [_array(state.text_vector), _array(state.description_vector)]
+) -> QueryVector | None:
+    parts = _semantic_parts(state)
     if inputs is not None and state.text_model:
+        if inputs.text_vector is None and inputs.text_embedding_id is not None:
+            return StoredVector(inputs.text_embedding_id)  # nothing to add or subtract
         parts.append(inputs.text_vector)
     present = [p for p in parts if p is not None]
     if not present:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
 from django.db import connection
 
 from search.fusion import Hit
 from search.query import SearchFilters
 from search.strategies.sql import MATERIAL, MATERIAL_JOINS, filters_where
-from search.strategies.vector import FacetRow, vector_search
+from search.strategies.vector import FacetRow, QueryVector, vector_search
 
 FTS_WEIGHT = 0.5
 # MiniLM puts paraphrases above ~0.6 and unrelated sentences near 0.1–0.3.
@@ -49,7 +48,7 @@ def fulltext_search(
 
 def semantic_search(
     *,
-    vector: np.ndarray | None,
+    vector: QueryVector | None,
     model: str,
     dimensions: int,
     text: str,

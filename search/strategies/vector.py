@@ -53,6 +53,27 @@ FacetRow = tuple[str, str | None, ResultRow]
 
 
 @dataclass(frozen=True)
+class StoredVector:
+    """A query vector that is a stored embedding as it is (a "more like this" with nothing to
+    add or subtract): the query reads it by id, instead of the vector going out of the
+    database, through Python, and back in as text."""
+
+    embedding_id: int
+
+
+QueryVector = np.ndarray | StoredVector
+
+
+def _query_vector_sql(vector: QueryVector, dimensions: int | None) -> tuple[str, object]:
+    """The SQL expression of the query vector (cast to the index's dimensions, if given) and
+    its parameter."""
+    cast = f"::vector({dimensions})" if dimensions else "::vector"
+    if isinstance(vector, StoredVector):
+        return f"(SELECT vector FROM {EMBEDDING} WHERE id = %s){cast}", vector.embedding_id  # noqa: S608 - constant table
+    return f"%s{cast}", vector_literal(vector)
+
+
+@dataclass(frozen=True)
 class VectorPlan:
     mode: str  # "index", "iterative" or "exact"
     filtered_rows: int | None = None
@@ -118,11 +139,10 @@ def vector_plan(
 
 
 def vector_sql(
-    *, plan: VectorPlan, index: VectorIndex, vector: np.ndarray, filters: SearchFilters, fetch: int
+    *, plan: VectorPlan, index: VectorIndex, vector: QueryVector, filters: SearchFilters, fetch: int
 ) -> tuple[str, list]:
     """The SQL of a plan: (material id, cosine distance) rows, nearest first."""
-    query = vector_literal(vector)
-    cast = f"%s::vector({index.dimensions})"
+    cast, query = _query_vector_sql(vector, index.dimensions)
     where, params = filters_where(filters)
     predicate = qualified_predicate(index)
     # A description a curator rejected no longer speaks for its material: nor does its
@@ -151,8 +171,9 @@ def vector_sql(
         args = [query, *params, query, fetch]
     else:
         # Without the cast the expression index cannot serve: an exact scan of the kept rows.
+        uncast, query = _query_vector_sql(vector, None)
         sql = (
-            f"SELECT m.id, e.vector <=> %s::vector AS distance FROM {EMBEDDING} e {JOINS} "  # noqa: S608 - literals are checked, values are parameters
+            f"SELECT m.id, e.vector <=> {uncast} AS distance FROM {EMBEDDING} e {JOINS} "  # noqa: S608 - literals are checked, values are parameters
             f"WHERE {' AND '.join([predicate, *where, *not_rejected])} "
             "ORDER BY distance LIMIT %s"
         )
@@ -180,7 +201,7 @@ def _with_facets_sql(nearest: str) -> str:
 
 def vector_search(
     *,
-    vector: np.ndarray,
+    vector: QueryVector,
     model: str,
     dimensions: int,
     filters: SearchFilters,

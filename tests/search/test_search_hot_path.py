@@ -33,6 +33,7 @@ from search.strategies.properties import (
     properties_candidates,
 )
 from search.strategies.sql import FACETS
+from search.strategies.vector import vector_search
 from tests.search.providers import IMAGE_MODEL, TEXT_MODEL
 
 pytestmark = pytest.mark.django_db
@@ -67,12 +68,20 @@ def test_query_inputs_are_the_primary_images_description_and_stored_vectors(samp
         material_id=oak.pk, image_model=IMAGE_MODEL, text_model=TEXT_MODEL
     )
 
-    # then one query gave the description and both vectors
+    # then one query gave the description and both vectors, with their embeddings' ids
     assert inputs.description == image.analysis.description
     np.testing.assert_allclose(inputs.image_vector, np.asarray(stored.vector), rtol=1e-6)
     np.testing.assert_allclose(inputs.text_vector, np.asarray(text.vector), rtol=1e-6)
+    assert (inputs.image_embedding_id, inputs.text_embedding_id) == (stored.pk, text.pk)
     # and a model left out gives no vector
     assert material_query_inputs(material_id=oak.pk, image_model=IMAGE_MODEL).text_vector is None
+    # and without the values, only the ids come (for a search by reference)
+    ids_only = material_query_inputs(
+        material_id=oak.pk, image_model=IMAGE_MODEL, text_model=TEXT_MODEL,
+        image_values=False, text_values=False,
+    )  # fmt: skip
+    assert (ids_only.image_vector, ids_only.text_vector) == (None, None)
+    assert (ids_only.image_embedding_id, ids_only.text_embedding_id) == (stored.pk, text.pk)
 
 
 def test_query_vector_comes_from_the_first_image_that_has_one(sample_catalog):
@@ -152,6 +161,43 @@ def test_a_more_like_this_reads_its_result_rows_in_its_vector_query(providers, s
     assert [(r.name, r.catalog, r.thumbnail_url) for r in answer.results] == [
         (read[pk].name, read[pk].catalog, read[pk].thumbnail_url) for pk in ids
     ]
+
+
+def test_a_more_like_this_searches_by_its_stored_vectors_unless_it_moves_them(
+    providers, sample_catalog
+):
+    # given a "more like this" of the image and description vectors
+    weights = {"vector": 1.0, "properties": 0.0, "semantic": 1.0}
+    oak = sample_catalog["oak"]
+
+    def search(**extra):
+        query = SearchQuery(material_id=oak.pk, weights=weights, cutoff=False, **extra)
+        with CaptureQueriesContext(connection) as captured:
+            answer = search_run(query=query, refine="never")
+        nearest = [q["sql"] for q in captured.captured_queries if "ORDER BY e.vector" in q["sql"]]
+        return answer, nearest
+
+    # when it runs as it is
+    answer, nearest = search()
+    # then both vector queries read the material's embeddings by id: no vector sent to them
+    assert len(nearest) == 2
+    assert all("(SELECT vector FROM analysis_embedding WHERE id =" in sql for sql in nearest)
+    assert not any("'[" in sql for sql in nearest)
+    # and each result's image similarity is the one of the vectors themselves
+    stored = Embedding.objects.get(image=oak.images.get(), model=IMAGE_MODEL, kind="image")
+    by_value = vector_search(
+        vector=np.asarray(stored.vector, dtype=np.float32), model=IMAGE_MODEL, dimensions=64,
+        filters=SearchFilters(), limit=50, threshold=0.0, exclude_material_ids=[oak.pk],
+    )  # fmt: skip
+    expected = {hit.material_id: round(hit.score, 4) for hit in by_value}
+    assert answer.results
+    assert {r.material_id: r.scores["vector"] for r in answer.results} == {
+        r.material_id: expected[r.material_id] for r in answer.results
+    }
+
+    # when a negative example moves the query away, then the vectors are sent as values
+    _, moved = search(negative_text="grey stone")
+    assert any("'[" in sql for sql in moved)
 
 
 def test_the_description_query_walks_its_index_as_far_as_the_semantic_setting_says(

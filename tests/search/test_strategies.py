@@ -14,7 +14,13 @@ from search.strategies.properties import (
     description_similarity,
 )
 from search.strategies.sql import vector_index
-from search.strategies.vector import VectorPlan, vector_plan, vector_search, vector_sql
+from search.strategies.vector import (
+    StoredVector,
+    VectorPlan,
+    vector_plan,
+    vector_search,
+    vector_sql,
+)
 from tests.search.providers import IMAGE_MODEL, describe_color
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +267,33 @@ def test_a_filtered_search_reads_no_rows_along(vector_indexes):
 
     assert len(hits) == 3
     assert rows == {}
+
+
+@pytest.mark.parametrize(
+    ("raw_filters", "exact_scan_max_rows"),
+    [({}, 20000), ({"category": "rare"}, 20000), ({"category": "rare"}, 0)],
+    ids=["index", "exact", "iterative"],
+)
+def test_a_stored_vector_searches_like_its_value(vector_indexes, raw_filters, exact_scan_max_rows):
+    # given a material's stored image vector
+    vectors, _ = bulk_catalog(200, rare_every=10)
+    material_id = next(iter(vectors))
+    stored = Embedding.objects.get(image__material_id=material_id, model=IMAGE_MODEL)
+
+    def search(vector):
+        return vector_search(
+            vector=vector, model=IMAGE_MODEL, dimensions=DIMS,
+            filters=filters_parse(raw=raw_filters), limit=8, threshold=0.5,
+            exact_scan_max_rows=exact_scan_max_rows, exclude_material_ids=[material_id],
+        )  # fmt: skip
+
+    # when it is searched for by reference and by value
+    by_reference = search(StoredVector(stored.pk))
+    by_value = search(np.asarray(stored.vector, dtype=np.float32))
+
+    # then both find the same materials, equally similar, whatever the plan
+    assert len(by_reference) == 8
+    assert [h.material_id for h in by_reference] == [h.material_id for h in by_value]
+    for a, b in zip(by_reference, by_value, strict=True):
+        assert a.score == pytest.approx(b.score, abs=1e-5)
+        assert a.details == b.details
