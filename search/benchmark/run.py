@@ -285,7 +285,12 @@ def _search_benchmark(
     result["p95_over_raw_sql"] = {name: _ratio(result, name) for name in ("vector", "fused", "api")}
     result["config"] = {
         "dimensions": catalog.image_index.dimensions,
-        "hnsw": {"m": 16, "ef_construction": 64, "ef_search": config.ef_search},
+        "hnsw": {
+            "m": 16,
+            "ef_construction": 64,
+            "ef_search": config.ef_search,
+            "semantic_ef_search": config.semantic_ef_search,
+        },
         "candidates": config.candidates,
         "fusion": config.fusion,
         "weights": config.weights,

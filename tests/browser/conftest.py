@@ -12,12 +12,15 @@ General on purpose (pages and curation tests use them):
 Tests here must not request `db`: its transaction would hide their rows from the server.
 - `analysed_catalog`: a module-scoped catalog of a few real images from shared/data, analysed
   by the real pipeline, synchronously.
-- `screenshot(driver, name)`: saves a PNG to docs/screenshots/.
+- `screenshot(driver, name)`: saves a PNG to a temporary folder, or to the folder
+  `SWATCH_SCREENSHOTS_DIR` names (`docs/screenshots` refreshes the README's pictures), so a
+  test run leaves the working tree as it was.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import tempfile
 import uuid
@@ -35,7 +38,6 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
 DESKTOP = (1366, 900)
 PHONE = (390, 844)
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 CHROMIUM_ARGS = (
     "--headless=new",
     "--no-sandbox",
@@ -210,10 +212,13 @@ def login(browser, live_url) -> Callable:
 
 
 @pytest.fixture
-def screenshot() -> Callable[[object, str], Path]:
+def screenshot(tmp_path) -> Callable[[object, str], Path]:
+    chosen = os.environ.get("SWATCH_SCREENSHOTS_DIR")
+    folder = Path(settings.BASE_DIR) / chosen if chosen else tmp_path
+
     def save(driver, name: str, *, full_page: bool = True) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         if full_page:  # the whole results grid, not only the first screen
             size = driver.get_window_size()
             height = driver.execute_script("return document.documentElement.scrollHeight")
