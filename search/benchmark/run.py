@@ -6,8 +6,9 @@ stored: nothing is embedded while timing). The four paths run interleaved, query
 on its own random sample, so a load burst from another process hits them alike and the ratios
 of one run compare like with like:
 
-- `raw_sql`: the vector strategy's own SQL (same LIMIT, same `hnsw.ef_search`), executed and
-  fetched — the pgvector query alone;
+- `raw_sql`: the vector strategy's nearest-neighbour SQL (same LIMIT, same `hnsw.ef_search`)
+  with the query vector in hand as a parameter, executed and fetched — the pgvector query alone
+  (the service reads the material's vector by id inside it, and its result rows along);
 - `vector`: `search_run` with only the vector strategy weighted;
 - `fused`: `search_run` with the default weights and fusion (all strategies);
 - `api`: `POST /api/v1/search/ {"material_id": …}` to the project's WSGI app on 127.0.0.1.
