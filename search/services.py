@@ -72,10 +72,10 @@ def _away(
     return unit(vector)
 
 
-def _image_negatives(state: QueryState) -> list[np.ndarray | None]:
-    negatives = [_array(state.negative_image_vector)]
+def _image_negatives(state: QueryState) -> list[list[float] | None]:
+    negatives = [state.negative_image_vector]
     if _shared_space(state):
-        negatives.append(_array(state.negative_text_vector))
+        negatives.append(state.negative_text_vector)
     return negatives
 
 
@@ -84,9 +84,9 @@ def _shared_space(state: QueryState) -> bool:
     return bool(state.text_model) and state.text_model == state.image_model
 
 
-def _semantic_parts(state: QueryState) -> list[np.ndarray | None]:
+def _semantic_parts(state: QueryState) -> list[list[float] | None]:
     """What the semantic query vector sums besides the material's own description vector."""
-    return [_array(state.text_vector), _array(state.description_vector)]
+    return [state.text_vector, state.description_vector]
 
 
 def _material_inputs(state: QueryState) -> MaterialQueryInputs | None:
@@ -102,7 +102,7 @@ def _material_inputs(state: QueryState) -> MaterialQueryInputs | None:
         text_model=state.text_model if wants_text else "",
         image_values=any(n is not None for n in _image_negatives(state)),
         text_values=any(
-            p is not None for p in [*_semantic_parts(state), _array(state.negative_text_vector)]
+            p is not None for p in [*_semantic_parts(state), state.negative_text_vector]
         ),
     )
 
@@ -178,13 +178,14 @@ def _image_query_vector(
         vector = inputs.image_vector
     if vector is None and _shared_space(state):
         vector = _array(state.text_vector)  # text→image search (CLIP-like embedders)
-    return _away(vector, _image_negatives(state), config.negative_weight)
+    negatives = [_array(n) for n in _image_negatives(state)]
+    return _away(vector, negatives, config.negative_weight)
 
 
 def _semantic_query_vector(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
 ) -> QueryVector | None:
-    parts = _semantic_parts(state)
+    parts = [_array(p) for p in _semantic_parts(state)]
     if inputs is not None and state.text_model:
         if inputs.text_vector is None and inputs.text_embedding_id is not None:
             return StoredVector(inputs.text_embedding_id)  # nothing to add or subtract
@@ -205,11 +206,11 @@ def _vector_searches(
     filters: SearchFilters,
     depth: int,
     exclude: list[int],
-) -> dict[str, Callable[[], list[Hit]]]:
+) -> dict[str, Callable[..., list[Hit]]]:
     """The weighted strategies that search vectors, ready to run: they do not depend on each
     other."""
     tuning = _vector_tuning(config)
-    searches: dict[str, Callable[[], list[Hit]]] = {}
+    searches: dict[str, Callable[..., list[Hit]]] = {}
     image_vector = _image_query_vector(state, config, inputs)
     if image_vector is not None and state.weights.get("vector", 0) > 0:
         searches["vector"] = partial(

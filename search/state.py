@@ -182,10 +182,10 @@ def query_cache_save(
     on Redis. With `background`, an answer alone is written by a background thread
     (`search.background`): nobody waits for a cache write."""
     if background and state is None and answer_key:
-        database = database_cache()
         if _redis_client() is not None:
             later(partial(caches[DEFAULT_CACHE_ALIAS].set, answer_key, answer, answer_ttl))
             return
+        database = database_cache()
         if database is not None:
             entries = [(answer_key, answer, answer_ttl)]
             later_on_a_connection(partial(database_cache_write, database, entries))

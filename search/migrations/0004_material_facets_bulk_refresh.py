@@ -106,17 +106,17 @@ END $$;
 ON_ANALYSIS = """
 CREATE OR REPLACE FUNCTION search_facets_on_analysis() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    image_ids bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM search_facets_refresh(search_facets_materials_of_images(
-            ARRAY(SELECT image_id FROM new_rows)));
+        image_ids := ARRAY(SELECT image_id FROM new_rows);
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM search_facets_refresh(search_facets_materials_of_images(
-            ARRAY(SELECT image_id FROM old_rows)));
+        image_ids := ARRAY(SELECT image_id FROM old_rows);
     ELSE
-        PERFORM search_facets_refresh(search_facets_materials_of_images(
-            ARRAY(SELECT image_id FROM new_rows UNION SELECT image_id FROM old_rows)));
+        image_ids := ARRAY(SELECT image_id FROM new_rows UNION SELECT image_id FROM old_rows);
     END IF;
+    PERFORM search_facets_refresh(search_facets_materials_of_images(image_ids));
     RETURN NULL;
 END $$;
 """

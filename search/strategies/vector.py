@@ -64,13 +64,11 @@ class StoredVector:
 QueryVector = np.ndarray | StoredVector
 
 
-def _query_vector_sql(vector: QueryVector, dimensions: int | None) -> tuple[str, object]:
-    """The SQL expression of the query vector (cast to the index's dimensions, if given) and
-    its parameter."""
-    cast = f"::vector({dimensions})" if dimensions else "::vector"
+def _query_vector_sql(vector: QueryVector) -> tuple[str, object]:
+    """The SQL expression of the query vector (to be cast) and its parameter."""
     if isinstance(vector, StoredVector):
-        return f"(SELECT vector FROM {EMBEDDING} WHERE id = %s){cast}", vector.embedding_id  # noqa: S608 - constant table
-    return f"%s{cast}", vector_literal(vector)
+        return f"(SELECT vector FROM {EMBEDDING} WHERE id = %s)", vector.embedding_id  # noqa: S608 - constant table
+    return "%s", vector_literal(vector)
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,8 @@ def vector_sql(
     *, plan: VectorPlan, index: VectorIndex, vector: QueryVector, filters: SearchFilters, fetch: int
 ) -> tuple[str, list]:
     """The SQL of a plan: (material id, cosine distance) rows, nearest first."""
-    cast, query = _query_vector_sql(vector, index.dimensions)
+    expression, query = _query_vector_sql(vector)
+    cast = f"{expression}::vector({index.dimensions})"
     where, params = filters_where(filters)
     predicate = qualified_predicate(index)
     # A description a curator rejected no longer speaks for its material: nor does its
@@ -171,9 +170,9 @@ def vector_sql(
         args = [query, *params, query, fetch]
     else:
         # Without the cast the expression index cannot serve: an exact scan of the kept rows.
-        uncast, query = _query_vector_sql(vector, None)
         sql = (
-            f"SELECT m.id, e.vector <=> {uncast} AS distance FROM {EMBEDDING} e {JOINS} "  # noqa: S608 - literals are checked, values are parameters
+            f"SELECT m.id, e.vector <=> {expression}::vector AS distance "  # noqa: S608 - literals are checked, values are parameters
+            f"FROM {EMBEDDING} e {JOINS} "
             f"WHERE {' AND '.join([predicate, *where, *not_rejected])} "
             "ORDER BY distance LIMIT %s"
         )
