@@ -6,9 +6,9 @@ from config import env
 
 HEADER = """# Configuration
 
-Swatch reads its configuration from environment variables, in one module (`config/env.py`);
-this page is generated from it by `python manage.py config_doc` (a test fails when it is
-stale). Variables marked *secret* are never logged.
+Swatch reads its configuration from environment variables, in one package (`config/env/`, a
+module per area); this page is generated from it by `python manage.py config_doc` (a test fails
+when it is stale). Variables marked *secret* are never logged.
 
 | variable | default | meaning |
 |---|---|---|

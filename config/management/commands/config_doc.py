@@ -7,7 +7,7 @@ from config.configuration_doc import configuration_markdown
 
 
 class Command(BaseCommand):
-    help = "Write docs/CONFIGURATION.md from the variables declared in config/env.py."
+    help = "Write docs/CONFIGURATION.md from the variables declared in config/env/."
 
     def handle(self, *args, **options) -> None:
         target = Path(settings.BASE_DIR) / "docs" / "CONFIGURATION.md"

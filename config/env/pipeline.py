@@ -1,0 +1,41 @@
+"""The ingestion pipeline and its tasks."""
+
+from __future__ import annotations
+
+from config.env.registry import declare
+
+REVIEW_CONFIDENCE = declare(
+    "SWATCH_REVIEW_CONFIDENCE",
+    "0.7",
+    "Analyses whose overall confidence is below this go to the curation queue "
+    "(status `needs_review`).",
+)
+EMBEDDING_CACHE_TTL = declare(
+    "SWATCH_EMBEDDING_CACHE_TTL",
+    "86400",
+    "Seconds an image or text embedding stays in the cache, keyed by a hash of (content, model).",
+)
+ANALYSIS_CACHE_TTL = declare(
+    "SWATCH_ANALYSIS_CACHE_TTL",
+    "604800",
+    "Seconds an image description stays in the cache, keyed by a hash of (image sha256, model "
+    "id, prompt version): the same bytes in another catalog reuse it without a model call.",
+)
+INGEST_BATCH_SIZE = declare(
+    "SWATCH_INGEST_BATCH_SIZE",
+    "16",
+    "Images embedded per batch by `analyze_catalog --sync` (the offline embedder is fastest "
+    "at 8–32).",
+)
+PIPELINE_PROVIDERS = declare(
+    "SWATCH_PIPELINE_PROVIDERS",
+    "analysis.pipeline.pipeline_providers_from_factory",
+    "Dotted path of a callable returning the ingestion pipeline's providers (describer, image "
+    "embedder, text embedder). Default: the provider factory, with its fallback chain.",
+)
+REAP_EVERY_MINUTES = declare(
+    "SWATCH_REAP_EVERY_MINUTES",
+    "5",
+    "How often the worker's schedule returns analyses stuck in `running` longer than "
+    "SWATCH_Q_TIMEOUT to the queue (`reap_stuck_analyses`).",
+)

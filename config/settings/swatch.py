@@ -1,0 +1,119 @@
+"""Swatch's own settings: the SWATCH* dicts its apps read."""
+
+from __future__ import annotations
+
+from config import env
+from config.settings.base import MAX_UPLOAD_BYTES
+
+# --- Swatch -------------------------------------------------------------------------------
+SWATCH = {
+    "MAX_IMAGE_PIXELS": env.get_int(env.MAX_IMAGE_PIXELS),
+    "MAX_UPLOAD_BYTES": MAX_UPLOAD_BYTES,
+    "MIN_IMAGE_SIDE": env.get_int(env.MIN_IMAGE_SIDE),
+    "STORED_IMAGE_MAX_SIDE": env.get_int(env.STORED_IMAGE_MAX_SIDE),
+    "ALLOWED_IMAGE_FORMATS": tuple(f.upper() for f in env.get_list(env.ALLOWED_IMAGE_FORMATS)),
+    "DEMO_CATALOG": env.get_str(env.DEMO_CATALOG),
+}
+
+
+# --- search -------------------------------------------------------------------------------
+# Parsed and checked by `search.conf` (weights "name=value", rates "N/Ss").
+SWATCH_SEARCH = {
+    "SIMILARITY_THRESHOLD": env.get_float(env.SEARCH_SIMILARITY_THRESHOLD),
+    "CANDIDATES": env.get_int(env.SEARCH_CANDIDATES),
+    "EF_SEARCH": env.get_int(env.SEARCH_EF_SEARCH),
+    "SEMANTIC_EF_SEARCH": env.get_int(env.SEARCH_SEMANTIC_EF_SEARCH),
+    "MAX_SCAN_TUPLES": env.get_int(env.SEARCH_MAX_SCAN_TUPLES),
+    "EXACT_SCAN_MAX_ROWS": env.get_int(env.SEARCH_EXACT_SCAN_MAX_ROWS),
+    "FUSION": env.get_str(env.SEARCH_FUSION),
+    "WEIGHTS": env.get_str(env.SEARCH_WEIGHTS),
+    "RRF_K": env.get_int(env.SEARCH_RRF_K),
+    "VERIFY_TOP": env.get_int(env.SEARCH_VERIFY_TOP),
+    "VERIFY_WEIGHT": env.get_float(env.SEARCH_VERIFY_WEIGHT),
+    "NEGATIVE_WEIGHT": env.get_float(env.SEARCH_NEGATIVE_WEIGHT),
+    "RESULT_CACHE_SECONDS": env.get_int(env.SEARCH_RESULT_CACHE_SECONDS),
+    "QUERY_TTL_SECONDS": env.get_int(env.SEARCH_QUERY_TTL_SECONDS),
+    "REFINE_WORKERS": env.get_int(env.SEARCH_REFINE_WORKERS),
+    "STRATEGY_WORKERS": env.get_int(env.SEARCH_STRATEGY_WORKERS),
+    "RATES": {
+        "burst": env.get_str(env.SEARCH_RATE_BURST),
+        "minute": env.get_str(env.SEARCH_RATE_MINUTE),
+        "hour": env.get_str(env.SEARCH_RATE_HOUR),
+    },
+}
+
+
+# --- model providers, resilience, cost ledger ---------------------------------------------
+# Read by `analysis.providers.factory`, `analysis.http`, `analysis.resilience` and
+# `analysis.ledger`; tests override single keys with the `settings` fixture.
+SWATCH_PROVIDERS = {
+    "VISION": env.get_str(env.VISION_PROVIDER),
+    "IMAGE_EMBEDDER": env.get_str(env.IMAGE_EMBEDDER),
+    "TEXT_EMBEDDER": env.get_str(env.TEXT_EMBEDDER),
+    "VISION_BASE_URL": env.get_str(env.VISION_BASE_URL),
+    "VISION_MODEL": env.get_str(env.VISION_MODEL),
+    "VISION_API_KEY": env.get_optional(env.VISION_API_KEY),
+    "VISION_TIMEOUT": (
+        env.get_float(env.VISION_CONNECT_TIMEOUT),
+        env.get_float(env.VISION_READ_TIMEOUT),
+    ),
+    "VISION_MAX_TOKENS": env.get_int(env.VISION_MAX_TOKENS),
+    "VISION_IMAGE_MAX_SIDE": env.get_int(env.VISION_IMAGE_MAX_SIDE),
+    "CLIP_WEIGHTS_DIR": env.get_optional(env.CLIP_WEIGHTS_DIR),
+    "CLIP_REMOTE_URL": env.get_optional(env.CLIP_REMOTE_URL),
+    "CLIP_REMOTE_MODEL": env.get_str(env.CLIP_REMOTE_MODEL),
+    "CLIP_REMOTE_API_KEY": env.get_optional(env.CLIP_REMOTE_API_KEY),
+    "CLIP_TIMEOUT": (env.get_float(env.CLIP_CONNECT_TIMEOUT), env.get_float(env.CLIP_READ_TIMEOUT)),
+    "HTTP_MAX_ATTEMPTS": env.get_int(env.HTTP_MAX_ATTEMPTS),
+    "HTTP_BACKOFF_BASE": env.get_float(env.HTTP_BACKOFF_BASE),
+    "HTTP_BACKOFF_MAX": env.get_float(env.HTTP_BACKOFF_MAX),
+    "HTTP_MAX_RETRY_AFTER": env.get_float(env.HTTP_MAX_RETRY_AFTER),
+    "HTTP_MAX_TOTAL_SECONDS": env.get_float(env.HTTP_MAX_TOTAL_SECONDS),
+    "BREAKER_FAILURES": env.get_int(env.BREAKER_FAILURES),
+    "BREAKER_COOLDOWN": env.get_float(env.BREAKER_COOLDOWN),
+    "BREAKER_WINDOW": env.get_int(env.BREAKER_WINDOW),
+    "BREAKER_CACHE": "default",
+    "MODEL_PRICES": env.get_str(env.MODEL_PRICES),
+    # The offline providers, by dotted path (built lazily: they load weights on first use).
+    "OFFLINE_DESCRIBER": "analysis.providers.offline_analyser.OfflineAnalyser",
+    "OFFLINE_IMAGE_EMBEDDER": "analysis.providers.offline_image.EfficientNetLite0Embedder",
+    "OFFLINE_TEXT_EMBEDDER": "analysis.providers.offline_text.MiniLMTextEmbedder",
+}
+
+
+
+# --- ingestion pipeline -------------------------------------------------------------------
+SWATCH.update(
+    {
+        "REVIEW_CONFIDENCE": env.get_float(env.REVIEW_CONFIDENCE),
+        "EMBEDDING_CACHE_TTL": env.get_int(env.EMBEDDING_CACHE_TTL),
+        "ANALYSIS_CACHE_TTL": env.get_int(env.ANALYSIS_CACHE_TTL),
+        "INGEST_BATCH_SIZE": max(1, env.get_int(env.INGEST_BATCH_SIZE)),
+        "PIPELINE_PROVIDERS": env.get_str(env.PIPELINE_PROVIDERS),
+        "REAP_EVERY_MINUTES": max(1, env.get_int(env.REAP_EVERY_MINUTES)),
+        # Called by `import_catalog` with the ids of new images (materials must not import
+        # analysis: the dependency points the other way).
+        "AFTER_IMPORT": "analysis.services.analysis_queue_for_images",
+    }
+)
+
+
+# --- search pages -------------------------------------------------------------------------
+SWATCH_PAGES = {
+    "PAGE_SIZE": max(1, env.get_int(env.PAGES_PAGE_SIZE)),
+    "SIMILAR": max(1, env.get_int(env.PAGES_SIMILAR)),
+}
+
+
+# --- offline models -----------------------------------------------------------------------
+# Read by `analysis.offline.weights` (the offline embedders and analyser).
+SWATCH_OFFLINE = {
+    "THREADS": max(0, env.get_int(env.OFFLINE_THREADS)),
+    "BATCH": max(1, env.get_int(env.OFFLINE_BATCH)),
+    "WEIGHTS_DIR": env.get_optional(env.OFFLINE_WEIGHTS_DIR),
+}
+
+
+# --- search speed -------------------------------------------------------------------------
+# Read by `search.prepared`.
+SWATCH_SEARCH["PREPARED_STATEMENTS"] = env.get_bool(env.SEARCH_PREPARED_STATEMENTS)
