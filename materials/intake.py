@@ -16,9 +16,9 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from materials.errors import ImageIntakeError
+from materials.thumbnails import thumbnails_make
 
 STORED_JPEG_QUALITY = 92
-THUMBNAIL_SIDE = 320
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,12 @@ class IntakeLimits:
 
 @dataclass(frozen=True)
 class NormalisedImage:
-    """An accepted image: RGB pixels, the re-encoded file, a thumbnail and its content hash."""
+    """An accepted image: RGB pixels, the re-encoded file, its square thumbnails (by suffix:
+    "" 1×, "@2x", "@3x"; `materials.thumbnails`) and its content hash."""
 
     pixels: Image.Image
     content: bytes
-    thumbnail: bytes
+    thumbnails: dict[str, bytes]
     sha256: str
     width: int
     height: int
@@ -121,7 +122,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _encode_jpeg(image: Image.Image) -> bytes:
+def jpeg_encode(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     try:
         # 4:4:4: fine texture colour detail survives the re-encode.
@@ -159,8 +160,8 @@ def image_normalise(*, data: bytes, limits: IntakeLimits | None = None) -> Norma
     pixels = _fit(_to_rgb(_decode(opened)), limits.max_stored_side)
     return NormalisedImage(
         pixels=pixels,
-        content=_encode_jpeg(pixels),
-        thumbnail=_encode_jpeg(_fit(pixels, THUMBNAIL_SIDE)),
+        content=jpeg_encode(pixels),
+        thumbnails={k: jpeg_encode(v) for k, v in thumbnails_make(pixels).items()},
         sha256=sha256_hex(data),
         width=pixels.width,
         height=pixels.height,

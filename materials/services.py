@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from materials.errors import MaterialError
 from materials.intake import IntakeLimits, image_normalise
 from materials.models import Catalog, Material, MaterialImage
+from materials.thumbnails import SUFFIXES, thumbnail_name
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,22 @@ def _delete_files(image: MaterialImage) -> None:
     still_used = MaterialImage.objects.filter(sha256=image.sha256).exists()
     if still_used:
         return
-    for field in (image.image, image.thumbnail):
-        if field:
-            field.storage.delete(field.name)
+    if image.image:
+        image.image.storage.delete(image.image.name)
+    if image.thumbnail:
+        for suffix in SUFFIXES:
+            image.thumbnail.storage.delete(thumbnail_name(image.thumbnail.name, suffix))
+
+
+def thumbnails_store(*, image: MaterialImage, thumbnails: dict[str, bytes]) -> None:
+    """Write an image's thumbnails: the 1× one through its field, the others beside it."""
+    image.thumbnail.save(f"{image.sha256}.jpg", ContentFile(thumbnails[""]), save=False)
+    storage = image.thumbnail.storage
+    for suffix, data in thumbnails.items():
+        if suffix:
+            name = thumbnail_name(image.thumbnail.name, suffix)
+            storage.delete(name)
+            storage.save(name, ContentFile(data))
 
 
 def material_create_with_image(
@@ -87,9 +101,7 @@ def material_create_with_image(
             image.image.save(
                 f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False
             )
-            image.thumbnail.save(
-                f"{normalised.sha256}.jpg", ContentFile(normalised.thumbnail), save=False
-            )
+            thumbnails_store(image=image, thumbnails=normalised.thumbnails)
             image.save()
     except IntegrityError:
         # A concurrent import stored the same bytes first: theirs stands.

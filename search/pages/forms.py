@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 
-from search.pages.selectors import Facets
+from search.browse import BROWSE_SORTS, DEFAULT_SORT
+from search.pages.selectors import FacetOption, Facets
 
 MIN_CONFIDENCE_CHOICES = [("", "Any"), ("0.5", "50 %"), ("0.7", "70 %"), ("0.9", "90 %")]
+SORT_CHOICES = [(key, label) for key, (label, _) in BROWSE_SORTS.items()]
+# What a search's address holds (GET): the text, the material, the filters, the order.
+URL_FIELDS = ("text", "like", "catalog", "material_type", "color", "finish", "min_confidence")
+FILTER_FIELDS = ("catalog", "material_type", "color", "finish", "min_confidence")
+
+
+def _counted(options: list[FacetOption], selected: str) -> list[tuple[str, str]]:
+    # "Marble (3)": how many materials the other filters and this value keep.
+    return [
+        (o.value, o.label if o.count is None or o.value == selected else f"{o.label} ({o.count})")
+        for o in options
+    ]
 
 
 class SearchForm(forms.Form):
     image = forms.FileField(
         required=False,
         label="Image",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
     camera = forms.FileField(
         required=False,
@@ -34,26 +49,34 @@ class SearchForm(forms.Form):
     image_token = forms.CharField(required=False, widget=forms.HiddenInput)
     catalog = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Catalog")
     material_type = forms.ChoiceField(required=False, label="Material")
-    color = forms.ChoiceField(required=False, label="Colour")
+    color = forms.ChoiceField(required=False, label="Colour", widget=forms.RadioSelect)
     finish = forms.ChoiceField(required=False, label="Finish")
     min_confidence = forms.TypedChoiceField(
         required=False,
         choices=MIN_CONFIDENCE_CHOICES,
         coerce=float,
         empty_value=None,
-        label="Minimum confidence",
+        label="Described with at least",
     )
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
 
     def __init__(self, *args, facets: Facets, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.use_facets(facets)
+
+    def use_facets(self, facets: Facets) -> None:
+        """The filters' choices: the catalog's values, labelled with their counts if known."""
+        data = self.data if self.is_bound else {}
         anything = [("", "Any")]
-        self.fields["catalog"].choices = anything + [(str(i), n) for i, n in facets.catalogs]
-        self.fields["material_type"].choices = anything + [
-            (t, t.capitalize()) for t in facets.material_types
-        ]
-        self.fields["color"].choices = anything + [(n, n.capitalize()) for n, _ in facets.colors]
-        self.fields["finish"].choices = anything + [(f, f.capitalize()) for f in facets.finishes]
-        self.color_hex = dict(facets.colors)
+        self.fields["catalog"].choices = anything + _counted(
+            facets.catalogs, str(data.get("catalog", ""))
+        )
+        self.fields["material_type"].choices = anything + _counted(
+            facets.material_types, data.get("material_type", "")
+        )
+        self.fields["color"].choices = anything + [(o.value, o.label) for o in facets.colors]
+        self.fields["finish"].choices = anything + _counted(facets.finishes, data.get("finish", ""))
+        self.color_options = facets.colors
 
     def filters(self) -> dict:
         """The service's `filters` object from the sidebar (only what was chosen)."""
@@ -74,3 +97,46 @@ class SearchForm(forms.Form):
     @property
     def has_filters(self) -> bool:
         return bool(self.is_bound and self.is_valid() and self.filters())
+
+    @property
+    def sort_value(self) -> str:
+        return (self.cleaned_data.get("sort") if self.is_bound else "") or DEFAULT_SORT
+
+    def url_params(self, *, without: str = "", **extra) -> dict[str, str]:
+        """The search's address (GET parameters) from the valid form; `without` a filter
+        (an active-filter chip's link) or "filters" (clear all)."""
+        params = {}
+        for name in (*URL_FIELDS, "sort"):
+            if name == without or (without == "filters" and name in FILTER_FIELDS):
+                continue
+            value = self.data.get(name, "") if self.is_bound else ""
+            if value not in ("", None) and not (name == "sort" and value == DEFAULT_SORT):
+                params[name] = str(value)
+        params.update({k: str(v) for k, v in extra.items() if v not in ("", None)})
+        return params
+
+    def url(self, *, without: str = "", **extra) -> str:
+        params = self.url_params(without=without, **extra)
+        return "/?" + urlencode(params) if params else "/"
+
+    def active_filters(self) -> list[dict[str, str]]:
+        """The chosen filters as chips: what is set, and the address without it."""
+        chips = []
+        for name in FILTER_FIELDS:
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            shown = dict(self.fields[name].choices).get(
+                str(value) if name != "min_confidence" else str(value), str(value)
+            )
+            if name == "min_confidence":
+                shown = f"{round(value * 100)} %"
+            chips.append(
+                {
+                    "field": name,
+                    "label": self.fields[name].label,
+                    "value": str(shown),
+                    "url": self.url(without=name),
+                }
+            )
+        return chips

@@ -21,9 +21,10 @@ from PIL import Image
 
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from search.api.throttling import rate_consume
+from search.browse import BrowsePage, materials_browse
 from search.conf import search_config
 from search.errors import SearchError
-from search.query import MAX_LIMIT, QueryImage, search_query_build
+from search.query import MAX_LIMIT, QueryImage, filters_parse, search_query_build
 from search.results import SearchAnswer
 from search.services import search_answer_get, search_run
 
@@ -164,6 +165,13 @@ def page_answer_get(*, query_id: str, page: int) -> PageAnswer:
     if not re.fullmatch(r"[0-9a-f]{32}", query_id):
         raise SearchError("query_not_found", "No such search; run it again.", field="q", status=404)
     return _paged(search_answer_get(query_id=query_id), page)
+
+
+def page_browse(*, filters: dict, sort: str, page: int) -> BrowsePage:
+    """The materials the filters alone keep (no search: nothing is rate-limited here)."""
+    return materials_browse(
+        filters=filters_parse(raw=filters), sort=sort, page=page, page_size=_page_size()
+    )
 
 
 def material_similar_list(*, material_id: int, limit: int | None = None) -> SearchAnswer:

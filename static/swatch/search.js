@@ -1,8 +1,21 @@
-/* Swatch search page: image preview (pick, drop, paste, camera), progressive refinement and
-   in-place paging. Everything here is an enhancement: without it the form posts as usual. */
+/* Swatch search page. Everything here is an enhancement: without it the form posts as usual.
+   - the image: pick, drop, paste or the phone's camera; previewed at once; a big photo is
+     scaled down here before it is sent (the server's limits are on the form);
+   - searches live in the address: a search without an image is a GET of its own address, an
+     image search's page puts its address (?q=…&img=1) in the location bar, and paging and the
+     browser's Back step through the pages of one answer;
+   - filters apply as soon as they change; focus goes to the results after a search;
+   - progressive refinement: the refined ranking is swapped in when the analysis is done. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  var FOCUS_KEY = "swatch-focus";
+  var SCALED_SIDE = 2560; // long side of a photo scaled down before upload
+  var SCALE_ABOVE_SIDE = 3000;
+
+  var retry = document.getElementById("retry-form");
+  if (retry) { document.getElementById("try-again").focus(); }
+
   var form = document.getElementById("search-form");
   if (!form) return;
   var input = document.getElementById("id_image");
@@ -11,9 +24,12 @@
   var figure = zone.querySelector(".preview");
   var previewImg = document.getElementById("preview-img");
   var clearButton = zone.querySelector(".clear-image");
+  var maxBytes = parseInt(form.dataset.maxBytes || "0", 10);
+  var maxPixels = parseInt(form.dataset.maxPixels || "0", 10);
   var objectUrl = null;
+  var preparing = null; // the promise of a photo being scaled down
 
-  // The previous search's image travels inline in the page; a new image replaces it.
+  // --- the image -------------------------------------------------------------------------
   function forgetPrevious() {
     ["id_image_data", "id_image_token"].forEach(function (id) {
       var el = document.getElementById(id);
@@ -29,23 +45,76 @@
     figure.hidden = false;
     clearButton.hidden = false;
     zone.classList.add("has-preview");
+    document.dispatchEvent(new CustomEvent("swatch:image"));
   }
 
-  function useFile(file) {
-    if (!file) return;
+  function setFile(file) {
     var files = new DataTransfer();
     files.items.add(file);
     input.files = files.files;
+  }
+
+  function note(text) {
+    var el = document.getElementById("scale-note");
+    if (!el) {
+      el = document.createElement("p");
+      el.id = "scale-note";
+      el.className = "help";
+      el.setAttribute("role", "status");
+      zone.querySelector(".pick").appendChild(el);
+    }
+    el.textContent = text;
+  }
+
+  // A photo too big to send as it is (bytes, pixels or sides) is drawn smaller on a canvas and
+  // sent as a JPEG. Anything the browser cannot decode is sent as it is: the server says why.
+  function scaledDown(file) {
+    if (!window.createImageBitmap) return Promise.resolve(file);
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var w = bitmap.width, h = bitmap.height;
+      var tooBig = (maxBytes && file.size > maxBytes) || (maxPixels && w * h > maxPixels) ||
+        Math.max(w, h) > SCALE_ABOVE_SIDE;
+      if (!tooBig) { bitmap.close(); return file; }
+      var scale = SCALED_SIDE / Math.max(w, h);
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(w * scale);
+      canvas.height = Math.round(h * scale);
+      var context = canvas.getContext("2d");
+      context.imageSmoothingQuality = "high";
+      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          if (!blob) { resolve(file); return; }
+          var name = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
+          var smaller = new File([blob], name, { type: "image/jpeg" });
+          input.dataset.originalSize = w + "x" + h;
+          input.dataset.sentSize = canvas.width + "x" + canvas.height;
+          note("Scaled down from " + w + " × " + h + " to " + canvas.width + " × " +
+            canvas.height + " px in your browser before sending.");
+          resolve(smaller);
+        }, "image/jpeg", 0.9);
+      });
+    }).catch(function () { return file; });
+  }
+
+  function useFile(file, fromInput) {
+    if (!file) return;
     forgetPrevious();
+    if (!fromInput) setFile(file);
     showPreview(file);
+    preparing = scaledDown(file).then(function (ready) {
+      if (ready !== file) { setFile(ready); showPreview(ready); }
+      preparing = null;
+    });
   }
 
   input.addEventListener("change", function () {
-    if (input.files.length) { forgetPrevious(); showPreview(input.files[0]); }
+    if (input.files.length) useFile(input.files[0], true);
   });
   if (camera) {
     camera.addEventListener("change", function () {
-      if (camera.files.length) { useFile(camera.files[0]); camera.value = ""; }
+      if (camera.files.length) { useFile(camera.files[0], false); camera.value = ""; }
     });
   }
   clearButton.addEventListener("click", function () {
@@ -55,6 +124,7 @@
     figure.hidden = true;
     clearButton.hidden = true;
     zone.classList.remove("has-preview");
+    document.dispatchEvent(new CustomEvent("swatch:image"));
   });
 
   ["dragenter", "dragover"].forEach(function (type) {
@@ -69,17 +139,56 @@
   zone.addEventListener("drop", function (event) {
     event.preventDefault();
     var files = event.dataTransfer && event.dataTransfer.files;
-    if (files && files.length) useFile(files[0]);
+    if (files && files.length) useFile(files[0], false);
   });
   document.addEventListener("paste", function (event) {
     var items = (event.clipboardData && event.clipboardData.items) || [];
     for (var i = 0; i < items.length; i++) {
       if (items[i].kind === "file" && items[i].type.indexOf("image/") === 0) {
-        useFile(items[i].getAsFile());
+        useFile(items[i].getAsFile(), false);
         event.preventDefault();
         return;
       }
     }
+  });
+
+  // --- searching: GET of the search's address unless an image goes with it ------------------
+  function hasImage() {
+    return input.files.length > 0 || !!document.getElementById("id_image_data");
+  }
+
+  var SKIPPED = { csrfmiddlewaretoken: 1, image: 1, camera: 1, image_data: 1, image_token: 1, crop: 1 };
+  function addressOf(submitter) {
+    var params = new URLSearchParams();
+    new FormData(form, submitter || undefined).forEach(function (value, name) {
+      if (SKIPPED[name] || value === "" || (name === "sort" && value === "name")) return;
+      params.append(name, value);
+    });
+    var query = params.toString();
+    return "/" + (query ? "?" + query : "");
+  }
+
+  form.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    if (!sessionStorage.getItem(FOCUS_KEY)) sessionStorage.setItem(FOCUS_KEY, "results");
+    if (preparing) {
+      // Wait for the scaled-down photo, then send that.
+      event.preventDefault();
+      preparing.then(function () { form.requestSubmit(submitter || undefined); });
+      return;
+    }
+    if (hasImage() || (submitter && submitter.name === "clear")) return; // posted
+    event.preventDefault();
+    window.location.assign(addressOf(submitter));
+  });
+
+  function applyFilters(control) {
+    sessionStorage.setItem(FOCUS_KEY, control.id || "results");
+    form.requestSubmit();
+  }
+  form.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.closest(".filters") || target.id === "id_sort") applyFilters(target);
   });
 
   // On phones the filters start folded, so results come first.
@@ -90,15 +199,64 @@
     narrow.addEventListener("change", function () { filters.open = !narrow.matches; });
   }
 
+  // --- the address, and the image of an image search across Back and reloads ----------------
+  var PREVIEW_KEY = "swatch-preview:";
+  function rememberAddress() {
+    var section = document.getElementById("results");
+    var address = (section && section.dataset.address) || form.dataset.address;
+    if (address && address !== location.pathname + location.search) {
+      history.replaceState({ swatch: true }, "", address);
+    }
+    var data = document.getElementById("id_image_data");
+    var token = document.getElementById("id_image_token");
+    if (section && section.dataset.queryId && data && token) {
+      try {
+        sessionStorage.setItem(PREVIEW_KEY + section.dataset.queryId,
+          JSON.stringify({ data: data.value, token: token.value }));
+      } catch (e) { /* storage full: the image is simply not kept */ }
+    }
+  }
+
+  function restorePreview() {
+    var params = new URLSearchParams(location.search);
+    if (!params.get("q") || !params.get("img") || document.getElementById("id_image_data")) return;
+    var kept = sessionStorage.getItem(PREVIEW_KEY + params.get("q"));
+    if (!kept) return;
+    var saved = JSON.parse(kept);
+    [["image_data", saved.data], ["image_token", saved.token]].forEach(function (pair) {
+      var el = document.createElement("input");
+      el.type = "hidden"; el.name = pair[0]; el.id = "id_" + pair[0]; el.value = pair[1];
+      form.appendChild(el);
+    });
+    previewImg.src = saved.data;
+    figure.hidden = false;
+    clearButton.hidden = false;
+    zone.classList.add("has-preview");
+  }
+
+  function restoreFocus() {
+    var wanted = sessionStorage.getItem(FOCUS_KEY);
+    sessionStorage.removeItem(FOCUS_KEY);
+    if (!wanted) return;
+    var target = wanted === "results" ? document.getElementById("results-heading")
+      : document.getElementById(wanted);
+    if (!target) target = document.getElementById("results-heading");
+    if (target) target.focus();
+  }
+
+  // --- results: refinement, and paging in place with history --------------------------------
   function fragment(html) {
     var template = document.createElement("template");
     template.innerHTML = html.trim();
     return template.content.querySelector("#results");
   }
 
-  function fetchResults(queryId, page) {
-    var url = "/search/results/?q=" + encodeURIComponent(queryId) + "&page=" + page;
-    return fetch(url, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+  function partialUrl(address) {
+    return "/search/results/" + (address.indexOf("?") >= 0 ? address.slice(address.indexOf("?")) : "");
+  }
+
+  function fetchResults(address) {
+    return fetch(partialUrl(address), { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(fragment);
   }
@@ -117,7 +275,7 @@
       sleep(delay).then(function () {
         var current = document.getElementById("results");
         if (!current || current.dataset.queryId !== queryId) { polling = null; return null; }
-        return fetchResults(queryId, current.dataset.page || 1).then(function (fresh) {
+        return fetchResults(current.dataset.address || "?q=" + queryId).then(function (fresh) {
           if (!fresh) { polling = null; return; }
           if (fresh.dataset.refinement !== "pending" || Date.now() > deadline) {
             current.replaceWith(fresh);
@@ -132,25 +290,47 @@
     })();
   }
 
+  function showPage(address, push) {
+    var section = document.getElementById("results");
+    section.classList.add("loading");
+    section.setAttribute("aria-busy", "true");
+    return fetchResults(address).then(function (fresh) {
+      if (!fresh) { window.location = address; return; }
+      section.replaceWith(fresh);
+      if (push) history.pushState({ swatch: true }, "", address);
+      var heading = document.getElementById("results-heading");
+      if (heading) heading.focus();
+      fresh.scrollIntoView({ block: "start" });
+      wire();
+    }).catch(function () { window.location = address; });
+  }
+
   function wire() {
     var section = document.getElementById("results");
     if (!section) return;
-    section.querySelectorAll(".pagination a[data-page]").forEach(function (link) {
-      link.addEventListener("click", function (event) {
-        event.preventDefault();
-        section.classList.add("loading");
-        section.setAttribute("aria-busy", "true");
-        fetchResults(section.dataset.queryId, link.dataset.page).then(function (fresh) {
-          if (!fresh) { window.location = link.href; return; }
-          section.replaceWith(fresh);
-          var heading = fresh.querySelector("h2");
-          if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
-          fresh.scrollIntoView({ block: "start" });
-          wire();
-        }).catch(function () { window.location = link.href; });
+    if (section.dataset.queryId) {
+      section.querySelectorAll(".pagination a[data-page]").forEach(function (link) {
+        link.addEventListener("click", function (event) {
+          event.preventDefault();
+          showPage(link.getAttribute("href"), true);
+        });
       });
-    });
+    }
     refine();
   }
+
+  window.addEventListener("popstate", function () {
+    var section = document.getElementById("results");
+    var q = new URLSearchParams(location.search).get("q");
+    if (section && q && section.dataset.queryId === q) {
+      showPage(location.pathname + location.search, false);
+    } else {
+      window.location.reload();
+    }
+  });
+
+  restorePreview();
+  rememberAddress();
   wire();
+  restoreFocus();
 })();

@@ -27,7 +27,6 @@ KNOWN: dict[str, int] = {
     "search/benchmark/synthetic.py": 402,
     "search/benchmark/synthetic.py::synthetic_catalog_load": 71,
     "search/evaluation/run.py::_evaluate": 109,
-    "search/pages/views.py::_search_page": 62,
     "search/services.py": 469,
     "search/strategies/vector.py::vector_search": 79,
 }

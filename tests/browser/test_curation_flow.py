@@ -80,10 +80,7 @@ def test_curator_corrects_an_analysis_and_search_finds_it_first(
     assert entry.changes["material_type"][1] == NEW_TYPE
 
     # when anyone searches the catalog for the corrected attribute on the search page
-    browser.get(f"{live_url}/")
-    Select(browser.find_element(By.ID, "id_catalog")).select_by_visible_text(
-        analysed_catalog.catalog.name
-    )
+    browser.get(f"{live_url}/?catalog={analysed_catalog.catalog.pk}")
     box = browser.find_element(By.ID, "id_text")
     box.send_keys(f"{NEW_FINISH} {NEW_TYPE}")
     box.submit()

@@ -121,9 +121,9 @@ def test_filters_narrow_the_results_to_what_was_chosen(
     ]
     assert others, "the sample catalog holds more than one material type"
     other = others[0]
-    select.select_by_value(other)
     old_results = browser.find_element(By.ID, "results")
-    browser.find_element(By.CSS_SELECTOR, ".apply-filters").click()
+    assert not browser.find_element(By.CSS_SELECTOR, ".apply-filters").is_displayed()
+    select.select_by_value(other)  # applies at once: no button to press with JavaScript
     wait(browser).until(EC.staleness_of(old_results))
     wait(browser).until(EC.presence_of_element_located((By.ID, "results")))
 
@@ -154,17 +154,21 @@ def test_detail_page_then_more_like_this(browser, live_url, analysed_catalog, tm
     ).click()
     wait(browser).until(EC.url_contains(f"/materials/{material.pk}/"))
 
-    # then the page shows its images, colour swatches, analysis source and confidence
+    # then the page shows the catalog's facts first, then the look in plain words with
+    # colour swatches, and no engineering detail (model, confidence, status): not staff
     analysis = analysis_of(material)
     assert browser.find_element(By.TAG_NAME, "h1").text == material.name
-    assert (
-        browser.find_element(By.CSS_SELECTOR, ".gallery img").get_attribute("naturalWidth") != "0"
-    )
+    image = browser.find_element(By.CSS_SELECTOR, ".gallery img")
+    assert image.get_attribute("naturalWidth") != "0"
+    assert image.get_attribute("alt").startswith(f"{material.name}: ")
+    assert len(image.get_attribute("alt")) < 80
+    assert "Catalog" in browser.find_element(By.ID, "supplier-facts").text
+    look = browser.find_element(By.ID, "look-facts").text
+    assert analysis.description["material_type"].capitalize() in look
     chips = browser.find_elements(By.CSS_SELECTOR, ".swatches .chip")
     assert len(chips) == len(analysis.description["colors"])
-    facts = browser.find_element(By.ID, "analysis").text
-    assert analysis.get_source_display() in facts
-    assert f"{round(analysis.confidence * 100)} %" in facts
+    assert not browser.find_elements(By.ID, "analysis")
+    assert "confidence" not in browser.find_element(By.CSS_SELECTOR, ".detail").text.lower()
     assert browser.find_elements(By.CSS_SELECTOR, ".similar .card")
     assert not browser.find_elements(By.ID, "admin-link")  # not staff
 
@@ -177,12 +181,29 @@ def test_detail_page_then_more_like_this(browser, live_url, analysed_catalog, tm
     assert material.pk not in found
 
 
-def test_staff_see_the_admin_link(browser, live_url, analysed_catalog, login, make_user):
+def test_staff_see_the_analysis_and_edit_it_on_its_review_page(
+    browser, live_url, analysed_catalog, login, make_user
+):
+    from analysis.curation.curators import curator_grant
+
     material = next(iter(analysed_catalog.materials.values()))
-    login(make_user(is_staff=True))
+    analysis = analysis_of(material)
+    curator = make_user(is_staff=True)
+    curator_grant(user=curator)
+    login(curator)
     browser.get(f"{live_url}/materials/{material.pk}/")
+    # staff see the engineering detail
+    facts = browser.find_element(By.ID, "analysis").text
+    assert analysis.get_source_display() in facts
+    assert f"{round(analysis.confidence * 100)} %" in facts
+    # and "Edit in admin" opens the analysis's review page, not a read-only material form
     link = browser.find_element(By.ID, "admin-link")
-    assert link.get_attribute("href").endswith(f"/admin/materials/material/{material.pk}/change/")
+    assert link.get_attribute("href").endswith(
+        f"/admin/analysis/reviewqueueitem/{analysis.pk}/change/"
+    )
+    link.click()
+    wait(browser).until(EC.presence_of_element_located((By.ID, "review-form")))
+    assert browser.find_element(By.ID, "save-correction").is_displayed()
 
 
 def test_text_search_finds_the_named_material(browser, live_url, analysed_catalog):
@@ -302,7 +323,7 @@ def test_without_javascript_the_form_shows_the_fast_results(
 
     # and a filter applied afterwards searches the same image again, without re-choosing it
     select = Select(driver.find_element(By.ID, "id_catalog"))
-    select.select_by_visible_text(analysed_catalog.catalog.name)
+    select.select_by_value(str(analysed_catalog.catalog.pk))
     old_results = driver.find_element(By.ID, "results")
     driver.find_element(By.CSS_SELECTOR, ".apply-filters").click()
     # the old page's results are still there until the new page replaces them

@@ -104,4 +104,21 @@ def test_large_images_are_stored_scaled_down():
     limits = IntakeLimits(**{**LIMITS.__dict__, "max_stored_side": 100})
     result = image_normalise(data=make_image_bytes((400, 200)), limits=limits)
     assert (result.width, result.height) == (100, 50)
-    assert max(Image.open(io.BytesIO(result.thumbnail)).size) <= 100
+    assert Image.open(io.BytesIO(result.thumbnails[""])).size == (50, 50)  # never upscaled
+
+
+def test_thumbnails_are_centre_squares_in_the_sizes_screens_need_never_upscaled():
+    # a portrait photo: its thumbnails are squares of its middle, 1x, 2x and 3x
+    big = image_normalise(data=make_image_bytes((1000, 1600)), limits=LIMITS)
+    sizes = {k: Image.open(io.BytesIO(v)).size for k, v in big.thumbnails.items()}
+    assert sizes == {"": (320, 320), "@2x": (640, 640), "@3x": (960, 960)}
+    # a middling one has no 3x (it would be its own size again), a small one only itself
+    middle = image_normalise(data=make_image_bytes((500, 700)), limits=LIMITS)
+    assert {k: Image.open(io.BytesIO(v)).size for k, v in middle.thumbnails.items()} == {
+        "": (320, 320),
+        "@2x": (500, 500),
+    }
+    small = image_normalise(data=make_image_bytes((128, 256)), limits=LIMITS)
+    assert {k: Image.open(io.BytesIO(v)).size for k, v in small.thumbnails.items()} == {
+        "": (128, 128)
+    }

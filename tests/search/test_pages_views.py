@@ -129,18 +129,20 @@ def test_results_partial_turns_refined_when_the_analysis_is_done(
 def test_pages_step_through_one_answer_by_query_id(client, providers, sample_catalog, settings):
     # given one result per page
     settings.SWATCH_PAGES = {**settings.SWATCH_PAGES, "PAGE_SIZE": 1}
-    page1 = client.post("/", {"text": "wood"}).content.decode()
+    page1 = client.get("/", {"text": "wood"}).content.decode()
     query_id = results_attr(page1, "query-id")
-    assert f'href="/?q={query_id}&amp;page=2"' in page1
+    # the page links are the search's own address, with the answer's id
+    assert f'href="/?text=wood&amp;q={query_id}&amp;page=2"' in page1
 
-    # when the second page is opened (no image sent again)
-    page2 = client.get("/", {"q": query_id, "page": 2}).content.decode()
+    # when the second page is opened (no search run again)
+    page2 = client.get("/", {"text": "wood", "q": query_id, "page": 2}).content.decode()
 
     # then it shows the next result of the same answer
     assert results_attr(page2, "page") == "2"
+    assert results_attr(page2, "address") == f"/?text=wood&amp;q={query_id}&amp;page=2"
     assert card_ids(page1) != card_ids(page2)
     assert len(card_ids(page2)) == 1
-    assert f'href="/?q={query_id}&amp;page=1"' in page2
+    assert f'href="/?text=wood&amp;q={query_id}"' in page2  # previous: page 1
 
 
 def test_material_type_filter_keeps_only_that_type(client, providers, sample_catalog):
@@ -235,6 +237,15 @@ def test_empty_search_says_what_to_give(client, providers, sample_catalog):
     assert 'data-code="empty_query"' in response.content.decode()
 
 
+def test_a_form_posted_without_an_image_goes_to_the_searchs_own_address(
+    client, providers, sample_catalog
+):
+    # the no-JavaScript form posts; without an image it is redirected to a GET address
+    response = client.post("/", {"text": "oak", "material_type": "wood", "sort": "name"})
+    assert response.status_code == 303
+    assert response["Location"] == "/?text=oak&material_type=wood"
+
+
 def test_upload_over_the_cap_is_refused_without_touching_the_disk(
     client, providers, sample_catalog, settings
 ):
@@ -274,9 +285,18 @@ def test_rate_limit_shows_its_own_page_with_retry_after(
 
 
 def test_unknown_query_id_is_a_404_in_page_style(client, providers, sample_catalog):
-    response = client.get("/", {"q": "0" * 32})
+    response = client.get("/", {"q": "0" * 32, "img": "1", "material_type": "wood"})
     assert response.status_code == 404
-    assert 'data-code="query_not_found"' in response.content.decode()
+    page = response.content.decode()
+    assert 'data-code="query_not_found"' in page
+    # an expired image search says how to run it again, its filters still set
+    assert "This image search has expired" in page
+    assert "Choose the image again" in page
+    assert '<option value="wood" selected>' in page
+    # a text search whose answer expired is simply run again
+    again = client.get("/", {"q": "0" * 32, "text": "marble"})
+    assert again.status_code == 200
+    assert card_ids(again.content.decode())[0] == sample_catalog["carrara"].pk
     partial = client.get("/search/results/", {"q": "nonsense"})
     assert partial.status_code == 404
     assert "run it again" in partial.content.decode()
@@ -289,23 +309,27 @@ def test_material_page_shows_description_analysis_and_similar(client, providers,
     # when anyone opens oak's page
     page = client.get(f"/materials/{oak.pk}/").content.decode()
 
-    # then the description's colours are swatches, the analysis source and confidence show,
-    # walnut is among the similar materials, and there is no admin link
+    # then the description's colours are swatches, walnut is among the similar materials,
+    # and the engineering detail (source, model, confidence) and the admin link are not there
     for color in analysis.description["colors"]:
         assert f"background:{color['hex']}" in page
-    assert "Offline analyser" in page
-    assert f'value="{analysis.confidence}"' in page
+    assert "Offline analyser" not in page
+    assert f'value="{analysis.confidence}"' not in page
     similar = page.split('id="similar-heading"')[1]
     assert f'data-material-id="{sample_catalog["walnut"].pk}"' in similar
     assert 'id="admin-link"' not in page
-    assert f'alt="{oak.name}' in page
+    assert f'alt="{oak.name}: ' in page
 
 
 def test_material_page_links_staff_to_the_admin(client, providers, sample_catalog, admin_user):
     oak = sample_catalog["oak"]
+    analysis = oak.images.first().analysis
     client.force_login(admin_user)
     page = client.get(f"/materials/{oak.pk}/").content.decode()
-    assert f'href="/admin/materials/material/{oak.pk}/change/"' in page
+    # "Edit in admin" opens the analysis's review page; staff see the analysis's detail
+    assert f'href="/admin/analysis/reviewqueueitem/{analysis.pk}/change/"' in page
+    assert "Offline analyser" in page
+    assert f'value="{analysis.confidence}"' in page
 
 
 def test_missing_material_and_unknown_address_are_styled_404s(client, db):
@@ -315,3 +339,70 @@ def test_missing_material_and_unknown_address_are_styled_404s(client, db):
         page = response.content.decode()
         assert "swatch.css" in page
         assert "Back to search" in page
+
+
+def test_filters_alone_list_the_materials_they_keep_with_facet_counts(
+    client, providers, sample_catalog
+):
+    # when only a filter is chosen, no image and no text
+    response = client.get("/", {"material_type": "wood"})
+
+    # then the wood materials are listed, by name, as a browse of the catalog
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert results_attr(page, "kind") == "browse"
+    assert card_ids(page) == [sample_catalog["oak"].pk, sample_catalog["walnut"].pk]
+    assert "2 materials" in page
+    # and each other value says how many it would keep beside the other filters
+    catalogs = page.split('name="catalog"')[1].split("</select>")[0]
+    assert re.search(r">test \(2\)<", catalogs)  # both woods are in "test"
+    assert re.search(r">other \(0\)<", catalogs)  # slate (the only "other") is stone
+    types = page.split('name="material_type"')[1].split("</select>")[0]
+    assert re.search(r'value="wood" selected>Wood<', types)
+    assert re.search(r">Stone \(1\)<", types)  # the type facet ignores its own choice
+    # and the chosen filter is a chip whose link takes it away
+    assert 'aria-label="Remove filter Material: Wood"' in page
+    assert 'class="clear-all" href="/"' in page
+
+
+def test_browse_sorts_by_how_well_described(client, providers, sample_catalog):
+    from analysis.models import VisualAnalysis
+
+    VisualAnalysis.objects.filter(image__material=sample_catalog["walnut"]).update(
+        status="approved", confidence=1.0
+    )
+    page = client.get("/", {"material_type": "wood", "sort": "confidence"}).content.decode()
+    assert card_ids(page) == [sample_catalog["walnut"].pk, sample_catalog["oak"].pk]
+
+
+def test_browse_with_a_filter_that_keeps_nothing_says_so(client, providers, sample_catalog):
+    page = client.get("/", {"material_type": "wood", "catalog": "999999"}).content.decode()
+    # an unknown catalog id is not a choice: a clear 400, not a 500
+    assert "invalid_field" in page
+    page = client.get("/", {"material_type": "stone", "finish": "polished"}).content.decode()
+    assert card_ids(page) == []
+    assert "No material matches these filters" in page
+
+
+def test_rate_limited_page_keeps_the_query_and_offers_try_again(
+    client, providers, sample_catalog, settings
+):
+    settings.SWATCH_SEARCH = {
+        **settings.SWATCH_SEARCH,
+        "RATES": {"burst": "1/60s", "minute": "100/60s", "hour": "1000/3600s"},
+    }
+    first = client.post("/", {"image": upload(photo(COLORS["grey"])), "material_type": "stone"})
+    data, token = (
+        hidden(first.content.decode(), "image_data"),
+        hidden(first.content.decode(), "image_token"),
+    )
+    response = client.post(
+        "/", {"image_data": data, "image_token": token, "material_type": "stone", "text": "x"}
+    )
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert 'id="try-again"' in page
+    assert hidden(page, "image_data") == data
+    assert hidden(page, "image_token") == token
+    assert hidden(page, "material_type") == "stone"
+    assert hidden(page, "text") == "x"
