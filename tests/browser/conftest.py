@@ -244,9 +244,24 @@ class AnalysedCatalog:
 CATALOG_SAMPLE = {"wood": 3, "brick": 3, "grass": 2, "marble": 2, "fabric": 2, "metal": 2}
 
 
+DEMO_LABELS = Path(settings.BASE_DIR) / "demo" / "labels.csv"
+
+
+def _demo_names() -> dict[str, str]:
+    """The demo catalog's supplier-style names by file name (the demo is a subset of
+    shared/data): the pages, and their screenshots, show names as a catalog gives them."""
+    with DEMO_LABELS.open(newline="") as handle:
+        return {Path(r["path"]).name: r["name"] for r in csv.DictReader(handle)}
+
+
 def _sample_rows(shared: Path, per_category: dict[str, int]) -> list[dict[str, str]]:
     with (shared / "labels.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
+    names = _demo_names()
+    # Named (demo) images first, each with its name; then the others in the file's order.
+    rows.sort(key=lambda row: Path(row["path"]).name not in names)
+    for row in rows:
+        row["name"] = names.get(Path(row["path"]).name, "")
     picked: list[dict[str, str]] = []
     for category, count in per_category.items():
         groups: set[str] = set()
@@ -272,7 +287,8 @@ def analysed_catalog(_browser_media) -> Iterator[AnalysedCatalog]:
     rows = _sample_rows(SHARED_DATA, CATALOG_SAMPLE)
     catalog = catalog_get_or_create(name=f"Browser samples {uuid.uuid4().hex[:6]}")
     items = [
-        ImportItem(path=SHARED_DATA / r["path"], row={"category": r["category"]}) for r in rows
+        ImportItem(path=SHARED_DATA / r["path"], row={"category": r["category"], "name": r["name"]})
+        for r in rows
     ]
     summary = catalog_import(catalog=catalog, items=items)
     assert summary.failed == 0, summary.failures
