@@ -35,7 +35,8 @@ class Command(BaseCommand):
     help = (
         "Benchmark search on a temporary synthetic catalog (COPY-loaded clustered vectors, HNSW "
         "built after): recall@20 against an exact scan, latency of the pgvector query, the "
-        "search service and the HTTP API, ingestion throughput; prints JSON, then cleans up."
+        "search service and the HTTP API, filtered search (5% and 0.1% filters), index sizes "
+        "and memory, ingestion throughput; prints JSON, then cleans up."
     )
 
     def add_arguments(self, parser) -> None:
@@ -54,6 +55,12 @@ class Command(BaseCommand):
             "else demo/images).",
         )
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--index-variants",
+            action="store_true",
+            help="Also compare index methods on the image vectors at matched recall: HNSW, "
+            "HNSW on halfvec, StreamingDiskANN (pgvectorscale) and FAISS HNSW (if installed).",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["items"] < 21 or options["queries"] < 1:
@@ -69,6 +76,7 @@ class Command(BaseCommand):
                 queries=options["queries"],
                 ingest_paths=paths,
                 seed=options["seed"],
+                variants=options["index_variants"],
                 on_progress=lambda message: self.stderr.write(message),
             )
         except BenchmarkError as exc:
