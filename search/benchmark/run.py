@@ -134,11 +134,12 @@ def search_benchmark(
     queries: int,
     ingest_paths: list[Path],
     seed: int = 0,
-    variants: bool = False,
+    variants: frozenset[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The figures of DESIGN.md's `bench_search` contract, from a synthetic catalog loaded for
-    this run and removed after it."""
+    this run and removed after it. With `variants` (index methods to leave out, maybe none),
+    the index methods are compared too."""
     try:
         return _search_benchmark(
             items=items, queries=queries, ingest_paths=ingest_paths, seed=seed,
@@ -157,7 +158,7 @@ def search_benchmark(
 
 
 def _measure_all(
-    catalog: SyntheticCatalog, *, queries: int, seed: int, variants: bool, say
+    catalog: SyntheticCatalog, *, queries: int, seed: int, variants: frozenset[str] | None, say
 ) -> dict[str, Any]:
     """Every figure of a loaded catalog: the four paths and recall, filtered search, what it
     occupies and, with `variants`, the index methods side by side."""
@@ -171,10 +172,10 @@ def _measure_all(
         result = _measure(catalog, queries=queries, seed=seed, say=say)
         result.update(filtered_measure(catalog, queries=queries, seed=seed, limit=LIMIT, say=say))
     result["resources"] = resources_measure(catalog)
-    if variants:
+    if variants is not None:
         fetch = default_fetch(search_config())
         result["index_methods"] = variants_measure(
-            catalog, queries=queries, seed=seed, fetch=fetch, say=say
+            catalog, queries=queries, seed=seed, fetch=fetch, say=say, skip=variants
         )
         result["resources"] = resources_measure(catalog)
     return result
@@ -196,7 +197,7 @@ def _search_benchmark(
     queries: int,
     ingest_paths: list[Path],
     seed: int = 0,
-    variants: bool = False,
+    variants: frozenset[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     if items < RECALL_K + 1 or queries < 1:
