@@ -277,3 +277,45 @@ def test_remote_clip_down_falls_back_to_local_clip_of_the_same_model(
 
     assert vectors.shape == (1, 24)  # the tiny CLIP's dimensions
     assert _ledger() == [("clip-remote", "error", "unavailable"), ("clip-local", "ok", "")]
+
+
+@pytest.mark.slow
+def test_model_calls_and_the_open_circuit_are_series_at_metrics(providers, server, photo, settings):
+    from django.test import Client
+
+    from tests.metrics_support import scrape
+
+    settings.SWATCH_METRICS = {**settings.SWATCH_METRICS, "TOKEN": "", "ALLOWED_IPS": ["127.0.0.1"]}
+    before = scrape(Client())
+    # given one good answer of the vision model, then an outage of five failed calls
+    server.script(Reply(), *[unavailable() for _ in range(20)])
+    describer = get_describer()
+    sources = [describer.describe(photo).source for _ in range(6)]
+    # and a seventh call, skipped by the open circuit
+    describer.describe(photo)
+
+    after = scrape(Client())
+
+    def grew(name, **labels):
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    assert sources == ["model"] + ["offline"] * 5
+    vision = {"provider": "openai", "purpose": "describe"}
+    assert grew("swatch_model_calls_total", **vision, outcome="ok") == 1
+    assert grew("swatch_model_calls_total", **vision, outcome="error") == 5
+    assert grew("swatch_model_calls_total", **vision, outcome="circuit_open") == 1
+    assert grew("swatch_model_calls_total", provider="offline-analyser", outcome="ok") == 6
+    # latency of the calls that reached the model; none for the skipped one
+    assert grew("swatch_model_call_seconds_count", **vision, outcome="ok") == 1
+    assert grew("swatch_model_call_seconds_count", **vision, outcome="circuit_open") == 0
+    ok = ModelCall.objects.get(provider="openai", outcome="ok")
+    assert grew("swatch_model_cost_usd_total", provider="openai") == pytest.approx(
+        float(ok.cost_usd)
+    )
+    assert grew("swatch_model_tokens_total", provider="openai", kind="prompt") == ok.prompt_tokens
+    # the breaker's shared state, read at scrape time
+    circuit = {"capability": "describe", "provider": "openai"}
+    assert after.value("swatch_circuit_state", **circuit) == 2
+    assert after.value("swatch_circuit_open", **circuit) == 1
+    offline = {"capability": "describe", "provider": "offline-analyser"}
+    assert after.value("swatch_circuit_open", **offline) == 0
