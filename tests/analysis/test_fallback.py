@@ -269,6 +269,7 @@ def test_remote_clip_down_falls_back_to_the_offline_embedder_under_its_model_nam
     ]
 
 
+@pytest.mark.needs_ml
 def test_remote_clip_down_falls_back_to_local_clip_of_the_same_model(
     providers, server, photo, tmp_path, settings
 ):
