@@ -86,19 +86,6 @@ def cache_text_embedding(*, text: str, model: str, vector: np.ndarray) -> None:
     )
 
 
-def describer_prompt_version(describer: Any) -> str:
-    """The prompt version a describer answers with; part of the description's cache key.
-
-    A fallback chain answers with its first link's version when all is well: that is the key
-    worth looking up (a fallback's answer is filed under the fallback's own id and version).
-    """
-    version = getattr(describer, "prompt_version", None)
-    links = getattr(describer, "links", None)
-    if version is None and links:
-        version = getattr(links[0].provider(), "prompt_version", None)
-    return str(version or "")
-
-
 def cached_description(
     *, sha256: str, model_id: str, prompt_version: str
 ) -> DescriptionResult | None:

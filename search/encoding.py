@@ -51,7 +51,7 @@ def cached_query_description(*, sha256: str, describer: ImageDescriber) -> dict 
     hit = caching.cached_description(
         sha256=sha256,
         model_id=describer.model_id,
-        prompt_version=caching.describer_prompt_version(describer),
+        prompt_version=describer.prompt_version,
     )
     return None if hit is None else hit.description.model_dump(mode="json")
 

@@ -34,7 +34,7 @@ from django.db import OperationalError, connection, transaction
 from django.test.utils import override_settings
 from psycopg import errors
 
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import EmbeddingBatch, ProviderError
 from search.background import background_wait
 from search.benchmark import synthetic
 from search.benchmark.ingest import ingest_benchmark
@@ -74,7 +74,7 @@ class StoredVectorsOnly:
         self.model = model
         self.dimensions = dimensions
 
-    def _refuse(self, *args: object) -> np.ndarray:
+    def _refuse(self, *args: object) -> EmbeddingBatch:
         raise ProviderError(
             "bench_search queries by stored vectors only", retryable=False, code="not_supported"
         )
