@@ -4,6 +4,11 @@ config.wsgi:application` (what `./swatch up`, the Procfile and the container run
 Workers default to gunicorn's rule of thumb, 2 × cores + 1, counting the cores this process may
 run on (a container's CPU set, not the host's); each runs `SWATCH_WEB_THREADS` threads, since a
 search mostly waits for PostgreSQL. Every value is a setting (docs/CONFIGURATION.md).
+
+With PROMETHEUS_MULTIPROC_DIR set (several worker processes, one `/metrics`), a worker that
+exits is marked dead, so prometheus-client stops adding up its live gauges. The folder is
+emptied by whoever starts the node (`./swatch up`), not here: another server or the task
+worker may already be writing to it.
 """
 
 from __future__ import annotations
@@ -41,3 +46,10 @@ accesslog = "-"
 errorlog = "-"
 # The models load lazily in each worker, after the fork: nothing heavy is shared by preloading.
 preload_app = False
+
+
+def child_exit(server, worker) -> None:
+    if env.get_optional(env.PROMETHEUS_MULTIPROC_DIR):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from django.db import connection, transaction
 
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import EmbeddingBatch, ProviderError
 from search.benchmark.synthetic import SyntheticCatalog
 from search.benchmark.timing import Latencies
 from search.query import SearchFilters, SearchQuery
@@ -35,7 +35,7 @@ class StoredVectorsOnly:
         self.model = model
         self.dimensions = dimensions
 
-    def _refuse(self, *args: object) -> np.ndarray:
+    def _refuse(self, *args: object) -> EmbeddingBatch:
         raise ProviderError(
             "bench_search queries by stored vectors only", retryable=False, code="not_supported"
         )
