@@ -81,8 +81,8 @@ def test_images_and_texts_embed_into_one_normalised_space(tiny_clip_dir):
     ]
 
     # when
-    image_vectors = embedder.embed_images(images)
-    text_vectors = embedder.embed_texts(["red oak", "blue tile"])
+    image_vectors = embedder.embed_images(images).vectors
+    text_vectors = embedder.embed_texts(["red oak", "blue tile"]).vectors
 
     # then
     assert isinstance(embedder, ImageEmbedder)
@@ -95,8 +95,12 @@ def test_images_and_texts_embed_into_one_normalised_space(tiny_clip_dir):
     assert abs(float(image_vectors[0] @ image_vectors[1])) < 0.999
     assert abs(float(text_vectors[0] @ text_vectors[1])) < 0.999
     # deterministic: the same input embeds the same way again, alone or in a batch
-    np.testing.assert_allclose(embedder.embed_images(images[:1])[0], image_vectors[0], atol=1e-5)
-    np.testing.assert_allclose(embedder.embed_texts(["red oak"])[0], text_vectors[0], atol=1e-5)
+    np.testing.assert_allclose(
+        embedder.embed_images(images[:1]).vectors[0], image_vectors[0], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        embedder.embed_texts(["red oak"]).vectors[0], text_vectors[0], atol=1e-5
+    )
 
 
 def test_a_folder_without_a_checkpoint_is_unavailable(tmp_path):
