@@ -12,6 +12,7 @@ from PIL import Image
 from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab, srgb_to_lab
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
 from search.conf import FUSIONS, STRATEGIES
+from search.crop import ImageCrop, crop_parse
 from search.errors import SearchError
 
 MAX_LIMIT = 100
@@ -66,6 +67,7 @@ class SearchQuery:
     material_id: int | None = None
     negative_image: QueryImage | None = None
     negative_text: str = ""
+    crop: ImageCrop | None = None  # the part of `image` to search; the service cuts it
     filters: SearchFilters = field(default_factory=SearchFilters)
     weights: dict[str, float] = field(default_factory=dict)
     fusion: str = ""
@@ -81,6 +83,8 @@ class SearchQuery:
                 "Give an image, a text or a material id to search for.",
                 field="image",
             )
+        if self.crop is not None and self.image is None:
+            raise SearchError("crop_without_image", "A crop needs an image to cut.", field="crop")
         if not 1 <= self.limit <= MAX_LIMIT:
             raise SearchError(
                 "invalid_limit", f"limit must be between 1 and {MAX_LIMIT}.", field="limit"
@@ -269,6 +273,7 @@ def search_query_build(
     material_id: int | None = None,
     negative_image: QueryImage | None = None,
     negative_text: str = "",
+    crop: Any = None,
     filters: Any = None,
     weights: Any = None,
     fusion: Any = None,
@@ -284,6 +289,7 @@ def search_query_build(
         material_id=material_id,
         negative_image=negative_image,
         negative_text=negative_text or "",
+        crop=crop_parse(raw=crop),
         filters=filters_parse(raw=filters),
         weights=weights_parse(raw=weights, defaults=default_weights),
         fusion=fusion_parse(raw=fusion, default=default_fusion),

@@ -16,15 +16,10 @@ import numpy as np
 
 from analysis.metrics import cache_lookup
 from search.conf import SearchConfig, search_config
-from search.encoding import (
-    as_array as _array,
-)
-from search.encoding import (
-    as_list as _as_list,
-)
-from search.encoding import (
-    away as _away,
-)
+from search.crop import query_cropped
+from search.encoding import as_array as _array
+from search.encoding import as_list as _as_list
+from search.encoding import away as _away
 from search.encoding import (
     cached_query_description,
     query_description,
@@ -409,6 +404,7 @@ def search_run(
     background), `inline` (analyse it first: one refined answer) or `never`."""
     if refine not in REFINE_MODES:
         raise ValueError(f"refine must be one of {REFINE_MODES}")
+    query = query_cropped(query=query)  # from here on, the image is the part asked for
     config = search_config()
     providers = providers or search_providers()
     state, inputs = _state_encode(query=query, providers=providers, config=config)

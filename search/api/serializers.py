@@ -83,6 +83,12 @@ class SearchRequestSerializer(serializers.Serializer):
     negative_text = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, default=""
     )
+    crop = JSONObjectField(
+        required=False,
+        default=dict,
+        help_text="The part of `image` to search, as fractions of the upright image: "
+        '{"x": 0, "y": 0.6, "width": 1, "height": 0.4} is its bottom 40 %.',
+    )
     filters = JSONObjectField(required=False, default=dict)
     weights = JSONObjectField(required=False, default=dict)
     fusion = serializers.ChoiceField(choices=["rrf", "relative"], required=False)

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django import forms
 
 from search.browse import BROWSE_SORTS, DEFAULT_SORT
+from search.crop import CROP_KEYS
 from search.pages.selectors import FacetOption, Facets
 
 MIN_CONFIDENCE_CHOICES = [("", "Any"), ("0.5", "50 %"), ("0.7", "70 %"), ("0.9", "90 %")]
@@ -47,6 +48,9 @@ class SearchForm(forms.Form):
     # The previous search's image, inline in the page (never stored by the server).
     image_data = forms.CharField(required=False, widget=forms.HiddenInput)
     image_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The part of the image to search, from the page's box selection: "x,y,width,height" as
+    # fractions of the image (the service checks the values and cuts the image).
+    crop = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     catalog = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Catalog")
     material_type = forms.ChoiceField(required=False, label="Material")
     color = forms.ChoiceField(required=False, label="Colour", widget=forms.RadioSelect)
@@ -63,6 +67,18 @@ class SearchForm(forms.Form):
     def __init__(self, *args, facets: Facets, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.use_facets(facets)
+
+    def clean_crop(self) -> dict | None:
+        value = (self.cleaned_data.get("crop") or "").strip()
+        if not value:
+            return None
+        try:
+            numbers = [float(part) for part in value.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) != len(CROP_KEYS):
+            raise forms.ValidationError("The selected part could not be read; select it again.")
+        return dict(zip(CROP_KEYS, numbers, strict=True))
 
     def use_facets(self, facets: Facets) -> None:
         """The filters' choices: the catalog's values, labelled with their counts if known."""

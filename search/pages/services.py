@@ -145,13 +145,16 @@ def page_search_run(
     filters: dict,
     user_id: int | None,
     address: str,
+    crop: dict | None = None,
 ) -> PageAnswer:
-    """A new search from the page: rate-limited, first page, refinement in the background."""
+    """A new search from the page: rate-limited, first page, refinement in the background.
+    `crop` (fractions of the image) searches only that part of it."""
     config = search_config()
     query = search_query_build(
         image=image,
         text=text,
         material_id=material_id,
+        crop=crop if image is not None else None,
         filters=filters,
         limit=min(MAX_LIMIT, _page_size() * PAGES_PER_ANSWER),
         page=1,

@@ -193,6 +193,7 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
                 text=form.cleaned_data.get("text") or "",
                 material_id=form.cleaned_data.get("like"),
                 filters=form.filters(),
+                crop=form.cleaned_data.get("crop"),
                 user_id=request.user.pk if request.user.is_authenticated else None,
                 address=request.META.get("REMOTE_ADDR", ""),
             )
@@ -243,6 +244,8 @@ def _rate_limited(request, form: SearchForm, context: dict, exc: RateLimited) ->
             ("image_data", context["preview"].data_url),
             ("image_token", context["preview"].token),
         ]
+        if form.data.get("crop"):
+            context["retry_fields"].append(("crop", form.data["crop"]))
     response = _render(request, context, status=429, template="errors/rate_limited.html")
     response["Retry-After"] = str(exc.retry_after)
     return response

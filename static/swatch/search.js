@@ -5,7 +5,9 @@
      image search's page puts its address (?q=…&img=1) in the location bar, and paging and the
      browser's Back step through the pages of one answer;
    - filters apply as soon as they change; focus goes to the results after a search;
-   - progressive refinement: the refined ranking is swapped in when the analysis is done. */
+   - progressive refinement: the refined ranking is swapped in when the analysis is done;
+   - a part of the image: a box drawn on it (pointer or keyboard) is sent as `crop`, fractions
+     of the image, and the service searches only that part. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -28,6 +30,8 @@
   var maxPixels = parseInt(form.dataset.maxPixels || "0", 10);
   var objectUrl = null;
   var preparing = null; // the promise of a photo being scaled down
+  var selectPart = document.getElementById("select-part");
+  var cropInput = document.getElementById("id_crop");
 
   // --- the image -------------------------------------------------------------------------
   function forgetPrevious() {
@@ -44,6 +48,7 @@
     previewImg.alt = "Your image " + (file.name || "") + " (not stored)";
     figure.hidden = false;
     clearButton.hidden = false;
+    selectPart.hidden = false;
     zone.classList.add("has-preview");
     document.dispatchEvent(new CustomEvent("swatch:image"));
   }
@@ -101,6 +106,7 @@
   function useFile(file, fromInput) {
     if (!file) return;
     forgetPrevious();
+    setCrop(null);
     if (!fromInput) setFile(file);
     showPreview(file);
     preparing = scaledDown(file).then(function (ready) {
@@ -121,8 +127,10 @@
     input.value = "";
     forgetPrevious();
     previewImg.removeAttribute("src");
+    setCrop(null);
     figure.hidden = true;
     clearButton.hidden = true;
+    selectPart.hidden = true;
     zone.classList.remove("has-preview");
     document.dispatchEvent(new CustomEvent("swatch:image"));
   });
@@ -151,6 +159,134 @@
       }
     }
   });
+
+  // --- a part of the image: a box in fractions of it, drawn in a dialog -------------------
+  var dialog = document.getElementById("crop-dialog");
+  var stage = document.getElementById("crop-stage");
+  var cropImg = document.getElementById("crop-img");
+  var cropBox = document.getElementById("crop-box");
+  var cropSize = document.getElementById("crop-size");
+  var cropSearch = document.getElementById("crop-search");
+  var mark = document.getElementById("crop-mark");
+  var box = null; // {x, y, w, h}, fractions of the image, while the dialog is open
+  var MIN_PART = 0.03; // a box narrower than this (3% of a side) is taken as a click, not a box
+  var STEP = 0.02;
+
+  function parseCrop(value) {
+    var n = (value || "").split(",").map(parseFloat);
+    if (n.length !== 4 || n.some(isNaN)) return null;
+    return { x: n[0], y: n[1], w: n[2], h: n[3] };
+  }
+
+  function setCrop(part) {
+    cropInput.value = part ? [part.x, part.y, part.w, part.h].map(function (v) {
+      return Math.max(0, Math.min(1, v)).toFixed(4);
+    }).join(",") : "";
+    showMark();
+  }
+
+  // The box on the preview (a square that covers: object-fit cover).
+  function showMark() {
+    var part = parseCrop(cropInput.value);
+    var note = document.getElementById("crop-note");
+    var w = previewImg.naturalWidth, h = previewImg.naturalHeight;
+    note.hidden = !part;
+    if (!part || !w || !h) { mark.hidden = true; return; }
+    var fw = previewImg.clientWidth, fh = previewImg.clientHeight;
+    var scale = Math.max(fw / w, fh / h);
+    var ox = (fw - w * scale) / 2, oy = (fh - h * scale) / 2;
+    mark.style.left = ox + part.x * w * scale + "px";
+    mark.style.top = oy + part.y * h * scale + "px";
+    mark.style.width = part.w * w * scale + "px";
+    mark.style.height = part.h * h * scale + "px";
+    mark.hidden = false;
+  }
+  previewImg.addEventListener("load", showMark);
+
+  function clamp(part) {
+    var w = Math.min(1, Math.max(MIN_PART, part.w)), h = Math.min(1, Math.max(MIN_PART, part.h));
+    return { x: Math.min(1 - w, Math.max(0, part.x)), y: Math.min(1 - h, Math.max(0, part.y)), w: w, h: h };
+  }
+
+  function drawBox() {
+    cropBox.hidden = !box;
+    cropSearch.disabled = !box;
+    if (!box) { cropSize.textContent = "No box yet: the whole image would be searched."; return; }
+    cropBox.style.left = box.x * 100 + "%";
+    cropBox.style.top = box.y * 100 + "%";
+    cropBox.style.width = box.w * 100 + "%";
+    cropBox.style.height = box.h * 100 + "%";
+    cropSize.textContent = "Box: " + Math.round(box.w * 100) + "% wide, " +
+      Math.round(box.h * 100) + "% high, from " + Math.round(box.x * 100) + "% across and " +
+      Math.round(box.y * 100) + "% down.";
+  }
+
+  function fitStage() {
+    var w = cropImg.naturalWidth, h = cropImg.naturalHeight;
+    if (!w || !h) return;
+    var pad = parseFloat(getComputedStyle(dialog).paddingLeft) || 0;
+    var room = dialog.clientWidth - 2 * pad - 12; // the focus ring stays inside the dialog
+    var scale = Math.min(Math.min(900, room) / w, window.innerHeight * 0.58 / h);
+    cropImg.style.width = Math.round(w * scale) + "px";
+    cropImg.style.height = Math.round(h * scale) + "px";
+  }
+
+  selectPart.addEventListener("click", function () {
+    box = parseCrop(cropInput.value);
+    cropImg.onload = function () { fitStage(); drawBox(); };
+    cropImg.src = previewImg.src;
+    dialog.showModal();
+    drawBox();
+    stage.focus();
+  });
+
+  function at(event) {
+    var r = cropImg.getBoundingClientRect();
+    return {
+      x: Math.max(0, Math.min(1, (event.clientX - r.left) / r.width)),
+      y: Math.max(0, Math.min(1, (event.clientY - r.top) / r.height))
+    };
+  }
+  var start = null;
+  stage.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    start = at(event);
+    stage.setPointerCapture(event.pointerId);
+  });
+  stage.addEventListener("pointermove", function (event) {
+    if (!start) return;
+    var p = at(event);
+    box = { x: Math.min(start.x, p.x), y: Math.min(start.y, p.y),
+      w: Math.abs(p.x - start.x), h: Math.abs(p.y - start.y) };
+    drawBox();
+  });
+  stage.addEventListener("pointerup", function () {
+    start = null;
+    if (box && (box.w < MIN_PART || box.h < MIN_PART)) box = null;
+    drawBox();
+  });
+  stage.addEventListener("keydown", function (event) {
+    var moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (event.key === "Enter" && box) { event.preventDefault(); cropSearch.click(); return; }
+    var move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    if (!box) box = { x: 0.25, y: 0.25, w: 0.5, h: 0.5 };
+    else if (event.shiftKey) box = clamp({ x: box.x, y: box.y, w: box.w + move[0] * STEP, h: box.h + move[1] * STEP });
+    else box = clamp({ x: box.x + move[0] * STEP, y: box.y + move[1] * STEP, w: box.w, h: box.h });
+    drawBox();
+  });
+
+  function searchWith(part) {
+    setCrop(part);
+    dialog.close();
+    form.requestSubmit(document.getElementById("search-button"));
+  }
+  cropSearch.addEventListener("click", function () { if (box) searchWith(box); });
+  document.getElementById("crop-whole").addEventListener("click", function () { searchWith(null); });
+  document.getElementById("crop-cancel").addEventListener("click", function () { dialog.close(); });
+  dialog.addEventListener("close", function () { selectPart.focus(); });
 
   // --- searching: GET of the search's address unless an image goes with it ------------------
   function hasImage() {
@@ -212,7 +348,7 @@
     if (section && section.dataset.queryId && data && token) {
       try {
         sessionStorage.setItem(PREVIEW_KEY + section.dataset.queryId,
-          JSON.stringify({ data: data.value, token: token.value }));
+          JSON.stringify({ data: data.value, token: token.value, crop: cropInput.value }));
       } catch (e) { /* storage full: the image is simply not kept */ }
     }
   }
@@ -229,8 +365,10 @@
       form.appendChild(el);
     });
     previewImg.src = saved.data;
+    cropInput.value = saved.crop || "";
     figure.hidden = false;
     clearButton.hidden = false;
+    selectPart.hidden = false;
     zone.classList.add("has-preview");
   }
 
@@ -330,6 +468,7 @@
   });
 
   restorePreview();
+  showMark();
   rememberAddress();
   wire();
   restoreFocus();
