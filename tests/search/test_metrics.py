@@ -94,7 +94,7 @@ def test_rate_limit_refusals_are_counted_by_surface(providers, sample_catalog, s
 
     statuses = [api.post("/api/v1/search/", {"text": "oak"}, format="json").status_code]
     statuses.append(api.post("/api/v1/search/", {"text": "oak"}, format="json").status_code)
-    statuses.append(Client().post("/", {"text": "oak"}).status_code)
+    statuses.append(Client().get("/", {"text": "oak"}).status_code)  # a page search: GET
 
     after = scrape(metrics)
     assert statuses == [200, 429, 429]
