@@ -87,10 +87,8 @@ class ReviewPageMixin:
                 response = self._act(request, analysis, action)
             if response is not None:
                 return response
-            status = 409 if form.errors.get("__all__") and self._stale else 400
+            status = 409 if getattr(form, "stale", False) else 400
         return self._render_review(request, analysis, form, can_change, status)
-
-    _stale = False
 
     def _version(self, request: HttpRequest) -> str | None:
         return request.POST.get("version") or None
@@ -107,8 +105,8 @@ class ReviewPageMixin:
                 version=self._version(request),
             )
         except CurationError as exc:
-            self._stale = exc.code == "stale"
-            form.add_service_error(field=None if self._stale else exc.field, message=exc.message)
+            form.stale = exc.code == "stale"  # someone saved a newer version: 409
+            form.add_service_error(field=None if form.stale else exc.field, message=exc.message)
             return None
         changed = len(result.entry.changes) if result.entry else 0
         self.message_user(
@@ -227,7 +225,10 @@ class ReviewPageMixin:
             "version": analysis_version(analysis),
             "others": review_presence_mark(analysis=analysis, user=request.user),
             "reasons": queue_reasons(analysis=analysis),
-            "field_confidence": (analysis.description or {}).get("confidence") or {},
+            "field_confidence": [
+                (name.replace("_", " "), value)
+                for name, value in ((analysis.description or {}).get("confidence") or {}).items()
+            ],
             "runner_ups": type_runner_ups(analysis=analysis),
             "curated": analysis_is_curated(analysis=analysis),
             "answerer": rerun_answerer(),
