@@ -161,6 +161,8 @@ class AuditAction(models.TextChoices):
     RERUN = "rerun", "Re-run queued"
     IMPORT = "import", "Label imported"
     FLAG = "flag", "Flagged for review"
+    RESTORE = "restore", "Restored from the audit trail"
+    UNDO = "undo", "Rejection undone"
 
 
 class AnalysisAuditEntry(models.Model):

@@ -39,14 +39,20 @@ class DescriptionForm(forms.Form):
     finish = forms.ChoiceField(choices=_choices(FINISHES))
     pattern = forms.ChoiceField(choices=_choices(PATTERNS))
     lightness = forms.FloatField(
-        min_value=0, max_value=100, help_text="CIE L*, 0 (black) to 100 (white)."
+        label="lightness (L*, 0–100)",
+        min_value=0,
+        max_value=100,
+        help_text="CIE L*, 0 (black) to 100 (white).",
     )
     texture_scale = forms.ChoiceField(label="texture scale", choices=_choices(TEXTURE_SCALES))
     texture_direction = forms.ChoiceField(label="direction", choices=_choices(DIRECTIONS))
     texture_regularity = forms.FloatField(
-        label="regularity", min_value=0, max_value=1, help_text="0 random … 1 perfectly regular."
+        label="regularity (0–1)",
+        min_value=0,
+        max_value=1,
+        help_text="0 random … 1 perfectly regular.",
     )
-    texture_contrast = forms.FloatField(label="contrast", min_value=0, max_value=1)
+    texture_contrast = forms.FloatField(label="contrast (0–1)", min_value=0, max_value=1)
     texture_description = forms.CharField(label="texture notes", required=False, max_length=300)
     properties = forms.CharField(
         required=False,
@@ -68,18 +74,29 @@ class DescriptionForm(forms.Form):
                 required=False,
                 error_messages={"invalid": "a colour is #rrggbb"},
                 widget=forms.TextInput(
-                    attrs={"type": "color", "class": "swatch-input", "data-index": index}
+                    attrs={
+                        "type": "color",
+                        "class": "swatch-input",
+                        "data-index": index,
+                        "aria-label": f"colour {index + 1}",
+                    }
                 ),
             )
             self.fields[f"color_{index}_name"] = forms.CharField(
                 label="name", required=False, max_length=40,
                 help_text="Blank: named from the colour.",
+                widget=forms.TextInput(attrs={"aria-label": f"colour {index + 1} name"}),
             )  # fmt: skip
             self.fields[f"color_{index}_share"] = forms.FloatField(
                 label="share", required=False, min_value=0, max_value=1,
-                widget=forms.NumberInput(attrs={"step": "0.05"}),
+                widget=forms.NumberInput(attrs={
+                    "step": "0.05", "aria-label": f"colour {index + 1} share of the image (0–1)"
+                }),
             )  # fmt: skip
-            self.fields[f"color_{index}_use"] = forms.BooleanField(label="use", required=False)
+            self.fields[f"color_{index}_use"] = forms.BooleanField(
+                label="use", required=False,
+                widget=forms.CheckboxInput(attrs={"aria-label": f"use colour {index + 1}"}),
+            )  # fmt: skip
 
     @classmethod
     def initial_from(cls, description: dict[str, Any]) -> dict[str, Any]:

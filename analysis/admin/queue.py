@@ -14,8 +14,10 @@ from analysis.curation.selectors import (
     confidence_band_q,
     confidence_bands,
     review_queue,
+    review_threshold,
 )
-from analysis.models import ReviewQueueItem
+from analysis.curation.services import NOT_REVIEWABLE
+from analysis.models import AnalysisStatus, ReviewQueueItem
 
 
 class ConfidenceBandFilter(admin.SimpleListFilter):
@@ -30,6 +32,19 @@ class ConfidenceBandFilter(admin.SimpleListFilter):
             if band.key == self.value():
                 return queryset.filter(confidence_band_q(band=band))
         return queryset
+
+
+class QueueStatusFilter(admin.SimpleListFilter):
+    """Only the states a queue item can be in (pending and running ones are not in it)."""
+
+    title = "status"
+    parameter_name = "status__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [(s.value, s.label) for s in AnalysisStatus if s not in NOT_REVIEWABLE]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 class FlaggedFilter(admin.SimpleListFilter):
@@ -47,20 +62,20 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 @admin.register(ReviewQueueItem)
 class ReviewQueueAdmin(CurationAdminMixin, admin.ModelAdmin):
+    # Fits a 1366 px screen: the model id and source are on the review page.
     list_display = [
         "thumbnail",
         "material",
         "material_type",
         "confidence_display",
-        "source",
-        "model_id",
+        "why",
         "age",
         "status",
         "flagged",
     ]
     list_display_links = ["thumbnail", "material"]
     list_filter = [
-        "status",
+        QueueStatusFilter,
         "source",
         "model_id",
         ConfidenceBandFilter,
@@ -86,6 +101,16 @@ class ReviewQueueAdmin(CurationAdminMixin, admin.ModelAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         return list(QUEUE_ORDERS[ORDER_LEAST_CONFIDENT])
+
+    @admin.display(description="why queued")
+    def why(self, obj: ReviewQueueItem) -> str:
+        if getattr(obj, "has_open_flag", False):
+            return "flagged by a user"
+        if obj.status == AnalysisStatus.FAILED:
+            return "failed"
+        if obj.confidence is not None and obj.confidence < review_threshold():
+            return "low confidence"
+        return "review asked" if obj.status == AnalysisStatus.NEEDS_REVIEW else "—"
 
     @admin.display(description="flagged", boolean=True, ordering="has_open_flag")
     def flagged(self, obj: ReviewQueueItem) -> bool:

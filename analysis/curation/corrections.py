@@ -138,11 +138,12 @@ def analysis_correction_write(
     prepared: PreparedCorrection,
     note: str = "",
     action: str = AuditAction.CORRECT,
+    version: str | None = None,
 ) -> CorrectionResult:
     """Write a prepared correction, its description embedding and audit entry in one
     transaction. Writing the same description again changes nothing and audits nothing."""
     with transaction.atomic():
-        row = analysis_locked(analysis=analysis)
+        row = analysis_locked(analysis=analysis, version=version)
         changes = {
             change.field: [change.old, change.new]
             for change in description_diff(before=row.description, after=prepared.description)
@@ -196,11 +197,16 @@ def analysis_correct(
     description: dict[str, Any],
     note: str = "",
     text_embedder: TextEmbedder | None = None,
+    version: str | None = None,
+    action: str = AuditAction.CORRECT,
 ) -> CorrectionResult:
-    """A curator's description replaces the current one: validated, embedded, approved."""
+    """A curator's description replaces the current one: validated, embedded, approved.
+    `version`: the row as the curator saw it (a newer save by someone else is refused)."""
     if analysis.status in NOT_REVIEWABLE:
         raise CurationError(
             "busy", f"analysis #{analysis.pk} is {analysis.status}: wait until it is done."
         )
     (prepared,) = corrections_prepare(raws=[description], text_embedder=text_embedder)
-    return analysis_correction_write(analysis=analysis, actor=actor, prepared=prepared, note=note)
+    return analysis_correction_write(
+        analysis=analysis, actor=actor, prepared=prepared, note=note, version=version, action=action
+    )

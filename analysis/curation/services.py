@@ -71,12 +71,28 @@ def flags_resolve(*, analysis: VisualAnalysis) -> int:
     )
 
 
-def analysis_locked(*, analysis: VisualAnalysis) -> VisualAnalysis:
-    return (
+def analysis_version(analysis: VisualAnalysis) -> str:
+    """What a review page holds of the row it showed: a save over a newer one is refused."""
+    return analysis.updated_at.isoformat() if analysis.updated_at else ""
+
+
+def analysis_locked(*, analysis: VisualAnalysis, version: str | None = None) -> VisualAnalysis:
+    """The row, locked; with `version` (optimistic locking), refused when someone else
+    changed it after that version was shown."""
+    row = (
         VisualAnalysis.objects.select_for_update(of=("self",))
         .select_related("image__material")
         .get(pk=analysis.pk)
     )
+    if version is not None and version != analysis_version(row):
+        last = row.audit_entries.order_by("-created_at", "-pk").first()
+        who = (last.actor_name or "the pipeline") if last else "someone"
+        raise CurationError(
+            "stale",
+            f"{who} changed analysis #{row.pk} at {row.updated_at:%H:%M:%S} after you opened "
+            "it; nothing of yours was saved. Reload the page to see their version.",
+        )
+    return row
 
 
 def row_changes(row: VisualAnalysis, **new: Any) -> dict[str, list[Any]]:
@@ -88,11 +104,13 @@ def row_changes(row: VisualAnalysis, **new: Any) -> dict[str, list[Any]]:
     return changes
 
 
-def analysis_approve(*, analysis: VisualAnalysis, actor: User, note: str = "") -> VisualAnalysis:
+def analysis_approve(
+    *, analysis: VisualAnalysis, actor: User, note: str = "", version: str | None = None
+) -> VisualAnalysis:
     """Accept the current description as it is: status `approved`, confidence 1.0 (a person
     vouched for it); the source stays who wrote it."""
     with transaction.atomic():
-        row = analysis_locked(analysis=analysis)
+        row = analysis_locked(analysis=analysis, version=version)
         if row.status in NOT_REVIEWABLE or not row.description:
             raise CurationError(
                 "not_approvable",
@@ -113,11 +131,13 @@ def analysis_approve(*, analysis: VisualAnalysis, actor: User, note: str = "") -
     return row
 
 
-def analysis_reject(*, analysis: VisualAnalysis, actor: User, note: str = "") -> VisualAnalysis:
+def analysis_reject(
+    *, analysis: VisualAnalysis, actor: User, note: str = "", version: str | None = None
+) -> VisualAnalysis:
     """The description is wrong and nobody has a better one yet: status `rejected`. Nothing is
-    deleted; a re-run or a correction can follow."""
+    deleted; a re-run or a correction can follow (or the undo: `analysis_reject_undo`)."""
     with transaction.atomic():
-        row = analysis_locked(analysis=analysis)
+        row = analysis_locked(analysis=analysis, version=version)
         if row.status in NOT_REVIEWABLE:
             raise CurationError(
                 "not_rejectable", f"analysis #{row.pk} is {row.status}: wait until it is done."

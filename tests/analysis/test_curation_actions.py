@@ -241,7 +241,10 @@ def test_rerun_button_queues_a_task_and_does_not_analyse_in_the_request(
     (queued,) = OrmQ.objects.all()
     assert queued.task["func"] == "analysis.tasks.analysis_task"
     assert queued.task["args"] == (analysis.pk,)
-    assert queued.task["kwargs"]["force_curated"] is True  # the curator asked for it
+    assert queued.task["kwargs"]["fresh"] is True  # the models are asked again
+    # not curated: nothing to overwrite (a curated one is kept unless the curator confirms,
+    # tests/browser/test_curation_review.py)
+    assert "force_curated" not in queued.task["kwargs"]
     analysis.refresh_from_db()
     assert analysis.status == AnalysisStatus.PENDING  # waits for the worker
     assert AnalysisAuditEntry.objects.get(analysis=analysis).action == AuditAction.RERUN

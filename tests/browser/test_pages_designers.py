@@ -32,15 +32,18 @@ def results_kind(driver) -> str:
     return driver.find_element(By.ID, "results").get_attribute("data-kind")
 
 
-def axe_violations(driver) -> list[dict]:
-    """axe-core (npm, installed by ./swatch test) on the page as it is now."""
+def axe_violations(driver, within: str = "") -> list[dict]:
+    """axe-core (npm, installed by ./swatch test) on the page as it is now (or the part of it
+    the CSS selector `within` names)."""
     if not AXE.is_file():
         pytest.fail(f"{AXE} missing: ./swatch test installs it (npm ci)")
     driver.execute_script(AXE.read_text())
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations))"
-        ".catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));"
+        "const part = arguments[0] ? document.querySelector(arguments[0]) : document;"
+        "axe.run(part, {resultTypes: ['violations']}).then(r => done(r.violations))"
+        ".catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
+        within,
     )
     return [
         {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
