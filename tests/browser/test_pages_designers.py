@@ -362,3 +362,70 @@ def test_axe_finds_no_violation_on_the_search_results_browse_and_material_pages(
     wait_refined(browser)
     found["image results"] = axe_violations(browser)
     assert found == {name: [] for name in found}, found
+
+
+def test_the_rate_limit_page_keeps_the_search_and_tries_again(
+    browser, live_url, analysed_catalog, settings
+):
+    # given a limit of one search in a long while
+    settings.SWATCH_SEARCH = {
+        **settings.SWATCH_SEARCH,
+        "RATES": {"burst": "1/3600s", "minute": "100/60s", "hour": "1000/3600s"},
+    }
+    catalog = analysed_catalog.catalog.pk
+    browser.get(f"{live_url}/?text=grass&catalog={catalog}")
+    assert browser.find_elements(By.CSS_SELECTOR, "#results")
+    # when a second search comes at once
+    browser.get(f"{live_url}/?text=marble&catalog={catalog}")
+    # then the refusal keeps the query, with "Try again" (which posts it as it was)
+    assert "Too many searches" in browser.find_element(By.TAG_NAME, "h1").text
+    kept = {
+        e.get_attribute("name"): e.get_attribute("value")
+        for e in browser.find_elements(By.CSS_SELECTOR, "#retry-form input[type=hidden]")
+    }
+    assert kept["text"] == "marble"
+    assert kept["catalog"] == str(catalog)
+    settings.SWATCH_SEARCH = {
+        **settings.SWATCH_SEARCH,
+        "RATES": {"burst": "1000/1s", "minute": "10000/60s", "hour": "100000/3600s"},
+    }
+    browser.find_element(By.ID, "try-again").click()
+    wait(browser).until(lambda d: params(d).get("text") == ["marble"])
+    assert results_kind(browser) == "text"
+
+
+def test_a_rejected_description_is_never_shown_as_fact(browser, live_url, analysed_catalog):
+    from analysis.curation.services import analysis_reject
+
+    material = analysed_catalog.materials[first_stem(analysed_catalog, "metal")]
+    analysis = VisualAnalysis.objects.get(image__material=material)
+    analysis_reject(analysis=analysis, actor=None, note="wrong")
+    browser.get(f"{live_url}/materials/{material.pk}/")
+    assert browser.find_element(By.ID, "not-described").is_displayed()
+    assert not browser.find_elements(By.ID, "look-facts")
+    assert not browser.find_elements(By.CSS_SELECTOR, ".swatches .chip")
+    assert browser.find_element(By.CSS_SELECTOR, ".gallery img").get_attribute("alt") == (
+        f"Photo of {material.name}"
+    )
+
+
+def test_the_empty_result_notice_fits_the_kind_of_query(browser, live_url, analysed_catalog):
+    catalog = analysed_catalog.catalog.pk
+    analyses = VisualAnalysis.objects.filter(image__catalog=analysed_catalog.catalog)
+    grass_finishes = {a.description.get("finish") for a in analyses if a.material_type == "grass"}
+    other = sorted({a.description.get("finish") for a in analyses} - grass_finishes - {"unknown"})[
+        0
+    ]
+    keeps_nothing = f"catalog={catalog}&material_type=grass&finish={other}"
+
+    # filters alone that keep nothing: advice about the filters, none about photos
+    browser.get(f"{live_url}/?{keeps_nothing}")
+    notice = browser.find_element(By.ID, "no-match").text
+    assert "No material matches these filters" in notice
+    assert "photo" not in notice.lower()
+
+    # a text search that finds nothing: advice about words, none about photos
+    browser.get(f"{live_url}/?text=grass&{keeps_nothing}")
+    notice = browser.find_element(By.ID, "no-match").text
+    assert "Try other words" in notice
+    assert "photo (flat" not in notice
