@@ -29,6 +29,12 @@ class Command(BaseCommand):
             action="store_true",
             help="stop: only when no other process is connected (else leave it running).",
         )
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=OTHER_SESSIONS_WAIT_SECONDS,
+            help="--if-unused: seconds to wait for the other sessions to end.",
+        )
 
     def handle(self, *args, **options) -> None:
         if settings.DATABASES["default"].get("ENGINE") and not str(
@@ -43,7 +49,7 @@ class Command(BaseCommand):
                 f"socket {info.socket_dir}"
             )
             return
-        if options["if_unused"] and not self._unused():
+        if options["if_unused"] and not self._unused(options["wait"]):
             return
         connection.close()
         from pgserver import pg_ctl
@@ -51,8 +57,8 @@ class Command(BaseCommand):
         pg_ctl(["-w", "stop"], pgdata=settings.EMBEDDED_PGDATA, user=server.system_user)
         self.stdout.write("stopped the embedded PostgreSQL")
 
-    def _unused(self) -> bool:
-        deadline = time.monotonic() + OTHER_SESSIONS_WAIT_SECONDS
+    def _unused(self, wait: float) -> bool:
+        deadline = time.monotonic() + wait
         while (others := _other_sessions()) and time.monotonic() < deadline:
             time.sleep(0.1)
         if others:
