@@ -40,6 +40,8 @@ SWATCH_SEARCH = {
         "minute": env.get_str(env.SEARCH_RATE_MINUTE),
         "hour": env.get_str(env.SEARCH_RATE_HOUR),
     },
+    # Reading a stored search (polling, paging): search/ratelimit/limits.py.
+    "LOOKUP_RATES": {"lookup": env.get_str(env.SEARCH_RATE_LOOKUP)},
 }
 
 
@@ -79,7 +81,6 @@ SWATCH_PROVIDERS = {
     "OFFLINE_IMAGE_EMBEDDER": "analysis.providers.offline_image.EfficientNetLite0Embedder",
     "OFFLINE_TEXT_EMBEDDER": "analysis.providers.offline_text.MiniLMTextEmbedder",
 }
-
 
 
 # --- ingestion pipeline -------------------------------------------------------------------
