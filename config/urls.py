@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from config.health import healthz
+from config.observability.views import metrics, readyz
 
 # The one error path (config/errors): JSON envelope under /api/, the site's own pages elsewhere.
 handler400 = "config.errors.handlers.bad_request"
@@ -13,6 +14,8 @@ handler500 = "config.errors.handlers.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include("search.api.urls")),
     path("", include("search.urls")),

@@ -10,6 +10,7 @@ import math
 from rest_framework.throttling import BaseThrottle
 
 from config.client_address import client_address
+from search.metrics import RATE_LIMITED
 from search.ratelimit.limits import rate_consume, rate_ident
 
 __all__ = ["LookupRateThrottle", "SearchRateThrottle", "rate_consume"]
@@ -23,6 +24,8 @@ class SearchRateThrottle(BaseThrottle):
         user_id = user.pk if user is not None and user.is_authenticated else None
         ident = rate_ident(user_id=user_id, address=client_address(request))
         self._wait = rate_consume(ident=ident, scope=self.scope)
+        if self._wait is not None:
+            RATE_LIMITED.labels(scope=self.scope, surface="api").inc()
         return self._wait is None
 
     def wait(self) -> float | None:

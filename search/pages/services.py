@@ -22,6 +22,7 @@ from PIL import Image
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from search.conf import search_config
 from search.errors import SearchError
+from search.metrics import RATE_LIMITED
 from search.query import MAX_LIMIT, QueryImage, search_query_build
 from search.ratelimit.limits import rate_consume, rate_ident
 from search.results import SearchAnswer
@@ -124,6 +125,7 @@ def rate_check(*, user_id: int | None, address: str, scope: str = "search") -> N
     limits as the API; `RateLimited` when over."""
     wait = rate_consume(ident=rate_ident(user_id=user_id, address=address), scope=scope)
     if wait is not None:
+        RATE_LIMITED.labels(scope=scope, surface="page").inc()
         raise RateLimited(retry_after=max(1, int(wait + 0.999)))
 
 
