@@ -17,6 +17,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analysis.providers.protocols import ProviderError
+from config.client_address import client_address
+from config.uploads import MemoryOnlyUploadHandler
 from materials.intake import ImageIntakeError
 from search.errors import SearchError
 from search.pages.forms import FILTER_FIELDS, SearchForm
@@ -34,9 +36,9 @@ from search.pages.services import (
     preview_build,
     query_image_from_preview,
     query_image_from_upload,
+    rate_check,
 )
 from search.pages.thumbnails import cards_of
-from search.pages.uploads import MemoryOnlyUploadHandler
 from search.query import filters_parse
 from search.selectors import material_get
 
@@ -126,7 +128,7 @@ def _invalid(form: SearchForm) -> dict:
 @csrf_exempt  # the upload handler must be set before CSRF reads the body: see the inner view
 @require_http_methods(["GET", "POST"])
 def search_page(request: HttpRequest) -> HttpResponse:
-    handler = MemoryOnlyUploadHandler(request)
+    handler = MemoryOnlyUploadHandler(request, raise_on_overflow=False)
     request.upload_handlers = [handler]
     return _search_page(request, handler)
 
@@ -195,7 +197,7 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
                 filters=form.filters(),
                 crop=form.cleaned_data.get("crop"),
                 user_id=request.user.pk if request.user.is_authenticated else None,
-                address=request.META.get("REMOTE_ADDR", ""),
+                address=client_address(request),
             )
     except SearchError as exc:
         context["error"] = _error(exc.code, exc.message, exc.field)
@@ -259,12 +261,22 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     context: dict = {"form": form, "kind": "image" if request.GET.get("img") else "text"}
     try:
+        rate_check(
+            user_id=request.user.pk if request.user.is_authenticated else None,
+            address=client_address(request),
+            scope="lookup",
+        )
         context["paged"] = page_answer_get(
             query_id=request.GET.get("q", ""), page=_page_number(request)
         )
     except SearchError as exc:
         context["error"] = _error(exc.code, exc.message, exc.field)
         return render(request, "search/_results.html", context, status=exc.status)
+    except RateLimited as exc:
+        context["error"] = _error("rate_limited", exc.message)
+        response = render(request, "search/_results.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     return render(request, "search/_results.html", _with_results(form, context))
 
 
