@@ -138,7 +138,7 @@ def _embed_batches(
         batch = items[start : start + batch_size]
         try:
             matrix, model, dimensions = _embed_call(
-                embedder, "embed_images", [item.pixels for item in batch]
+                embedder, "embed_images", [item.embedder_input for item in batch]
             )
             if matrix.shape[0] != len(batch):
                 raise AnalysisQualityError(f"{matrix.shape[0]} vectors for {len(batch)} images")

@@ -17,6 +17,7 @@ from analysis.providers.protocols import (
     ImageEmbedder,
     TextEmbedder,
 )
+from materials.intake import embedding_input
 
 
 def _factory():
@@ -28,7 +29,8 @@ def _factory():
 def query_image_embedding(
     *, pixels: Image.Image, sha256: str, embedder: ImageEmbedder | None = None
 ) -> np.ndarray:
-    """The image's embedding (1-d, L2-normalised), cached by (sha256, model) for 24 h."""
+    """The image's embedding (1-d, L2-normalised), cached by (sha256, model) for 24 h; made
+    from `embedding_input(pixels)`, as a catalog image's is."""
     embedder = embedder or _factory().get_image_embedder()
     hit = caching.cached_image_embedding(
         sha256=sha256, model=embedder.model, dimensions=embedder.dimensions
@@ -36,7 +38,7 @@ def query_image_embedding(
     if hit is not None:
         return hit
     vector = vector_checked(
-        np.asarray(embedder.embed_images([pixels]))[0],
+        np.asarray(embedder.embed_images([embedding_input(pixels)]))[0],
         dimensions=embedder.dimensions,
         what="image embedding",
     )

@@ -37,7 +37,7 @@ def _delete_files(image: MaterialImage) -> None:
     still_used = MaterialImage.objects.filter(sha256=image.sha256).exists()
     if still_used:
         return
-    for field in (image.image, image.thumbnail):
+    for field in (image.image, image.thumbnail, image.embedding_input):
         if field:
             field.storage.delete(field.name)
 
@@ -89,6 +89,9 @@ def material_create_with_image(
             )
             image.thumbnail.save(
                 f"{normalised.sha256}.jpg", ContentFile(normalised.thumbnail), save=False
+            )
+            image.embedding_input.save(
+                f"{normalised.sha256}.png", ContentFile(normalised.embedding_input), save=False
             )
             image.save()
     except IntegrityError:
