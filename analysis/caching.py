@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from analysis.description import SCHEMA_VERSION, DescriptionInvalid, description_parse
+from analysis.metrics import cache_lookup
 from analysis.providers.protocols import DescriptionResult, Usage
 
 logger = logging.getLogger("swatch.analysis.cache")
@@ -58,7 +59,9 @@ def _vector_unpack(value: Any, dimensions: int) -> np.ndarray | None:
 
 
 def cached_image_embedding(*, sha256: str, model: str, dimensions: int) -> np.ndarray | None:
-    return _vector_unpack(cache.get(image_embedding_key(sha256=sha256, model=model)), dimensions)
+    hit = _vector_unpack(cache.get(image_embedding_key(sha256=sha256, model=model)), dimensions)
+    cache_lookup("image_embedding", hit is not None)
+    return hit
 
 
 def cache_image_embedding(*, sha256: str, model: str, vector: np.ndarray) -> None:
@@ -70,7 +73,9 @@ def cache_image_embedding(*, sha256: str, model: str, vector: np.ndarray) -> Non
 
 
 def cached_text_embedding(*, text: str, model: str, dimensions: int) -> np.ndarray | None:
-    return _vector_unpack(cache.get(text_embedding_key(text=text, model=model)), dimensions)
+    hit = _vector_unpack(cache.get(text_embedding_key(text=text, model=model)), dimensions)
+    cache_lookup("text_embedding", hit is not None)
+    return hit
 
 
 def cache_text_embedding(*, text: str, model: str, vector: np.ndarray) -> None:
@@ -81,19 +86,6 @@ def cache_text_embedding(*, text: str, model: str, vector: np.ndarray) -> None:
     )
 
 
-def describer_prompt_version(describer: Any) -> str:
-    """The prompt version a describer answers with; part of the description's cache key.
-
-    A fallback chain answers with its first link's version when all is well: that is the key
-    worth looking up (a fallback's answer is filed under the fallback's own id and version).
-    """
-    version = getattr(describer, "prompt_version", None)
-    links = getattr(describer, "links", None)
-    if version is None and links:
-        version = getattr(links[0].provider(), "prompt_version", None)
-    return str(version or "")
-
-
 def cached_description(
     *, sha256: str, model_id: str, prompt_version: str
 ) -> DescriptionResult | None:
@@ -101,13 +93,16 @@ def cached_description(
         description_key(sha256=sha256, model_id=model_id, prompt_version=prompt_version)
     )
     if not isinstance(value, dict):
+        cache_lookup("description", False)
         return None
     try:
         description = description_parse(value.get("description"))
     except DescriptionInvalid as exc:
         # An entry that no longer validates is ignored, never served.
         logger.warning("ignoring a cached description that does not validate: %s", exc)
+        cache_lookup("description", False)
         return None
+    cache_lookup("description", True)
     return DescriptionResult(
         description=description,
         source=str(value.get("source", "")),

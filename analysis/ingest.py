@@ -16,6 +16,7 @@ from PIL import Image
 from analysis.caching import text_sha256
 from analysis.compute import pipeline_run
 from analysis.description import DescriptionInvalid, description_parse
+from analysis.metrics import ANALYSES
 from analysis.models import AnalysisStatus, Embedding, EmbeddingKind
 from analysis.models import VisualAnalysis as Analysis
 from analysis.pipeline import (
@@ -159,6 +160,8 @@ def _compute(
 
 
 def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "") -> None:
+    known = {"completed", "needs_review", "refreshed", "retrying", "failed"}
+    ANALYSES.labels(outcome=outcome if outcome in known else "skipped").inc()
     if outcome == AnalysisStatus.COMPLETED:
         summary.completed += 1
     elif outcome == AnalysisStatus.NEEDS_REVIEW:

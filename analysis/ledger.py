@@ -20,6 +20,7 @@ from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from analysis.metrics import MODEL_CALL_SECONDS, MODEL_CALLS, MODEL_COST, MODEL_TOKENS
 from analysis.models import ModelCall, ModelCallOutcome
 
 _MILLION = Decimal(1_000_000)
@@ -81,6 +82,28 @@ def model_call_outcome(*, error_code: str | None) -> str:
     return OUTCOME_OF_CODE.get(error_code, ModelCallOutcome.ERROR)
 
 
+def _model_call_count(
+    *,
+    provider: str,
+    model: str,
+    purpose: str,
+    outcome: str,
+    latency_ms: int,
+    tokens: tuple[int, int],
+    cost: Decimal,
+) -> None:
+    MODEL_CALLS.labels(provider=provider, purpose=purpose, outcome=outcome).inc()
+    if outcome != ModelCallOutcome.CIRCUIT_OPEN:
+        MODEL_CALL_SECONDS.labels(provider=provider, purpose=purpose, outcome=outcome).observe(
+            max(latency_ms, 0) / 1000
+        )
+    for kind, count in zip(("prompt", "completion"), tokens, strict=True):
+        if count > 0:
+            MODEL_TOKENS.labels(provider=provider, model=model, kind=kind).inc(count)
+    if cost > 0:
+        MODEL_COST.labels(provider=provider, model=model).inc(float(cost))
+
+
 def model_call_record(
     *,
     provider: str,
@@ -95,7 +118,21 @@ def model_call_record(
     items: int = 1,
     image_sha256: str = "",
 ) -> ModelCall:
-    """Write one ledger row; the outcome follows from the error code (none: ok)."""
+    """Write one ledger row (and count the call in the metrics); the outcome follows from the
+    error code (none: ok)."""
+    outcome = model_call_outcome(error_code=error_code)
+    cost = model_call_cost(
+        model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+    )
+    _model_call_count(
+        provider=provider,
+        model=model,
+        purpose=purpose,
+        outcome=outcome,
+        latency_ms=latency_ms,
+        tokens=(prompt_tokens, completion_tokens),
+        cost=cost,
+    )
     return ModelCall.objects.create(
         provider=provider[:50],
         model=model[:200],
@@ -105,10 +142,8 @@ def model_call_record(
         items=max(int(items), 0),
         prompt_tokens=max(int(prompt_tokens), 0),
         completion_tokens=max(int(completion_tokens), 0),
-        cost_usd=model_call_cost(
-            model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-        ),
-        outcome=model_call_outcome(error_code=error_code),
+        cost_usd=cost,
+        outcome=outcome,
         error_code=(error_code or "")[:50],
         error_message=error_message[:300],
         image_sha256=image_sha256[:64],

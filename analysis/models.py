@@ -223,3 +223,36 @@ class AnalysisFlag(models.Model):
 
     def __str__(self) -> str:
         return f"flag on analysis {self.analysis_id}: {self.reason}"
+
+
+# --- the task worker (analysis.worker) ----------------------------------------------------
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of a task worker (one row per host and cluster): written when a
+    task starts and by an every-minute schedule. `/readyz` fails when the newest is too old,
+    since then nothing consumes the queue."""
+
+    worker = models.CharField(max_length=200, unique=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TaskRun(models.Model):
+    """Worker time of one background task (the compute side of the costs page): wall and CPU
+    seconds in the worker process, whatever the task."""
+
+    task = models.CharField(max_length=100)
+    started_at = models.DateTimeField(db_index=True)
+    wall_seconds = models.FloatField()
+    cpu_seconds = models.FloatField()
+    success = models.BooleanField()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.wall_seconds:.2f} s"

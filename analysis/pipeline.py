@@ -31,6 +31,7 @@ from analysis.providers.protocols import (
     ProviderError,
     TextEmbedder,
 )
+from materials.metrics import VALIDATION_FAILURES
 
 logger = logging.getLogger("swatch.analysis.pipeline")
 
@@ -130,8 +131,20 @@ def vector_checked(vector: Any, *, dimensions: int, what: str) -> np.ndarray:
 def description_status(result: DescriptionResult) -> str:
     """Quality validation of a schema-valid description: `completed` or `needs_review`.
 
-    Raises `DescriptionInvalid` / `AnalysisQualityError` for output that must not be stored.
+    Raises `DescriptionInvalid` / `AnalysisQualityError` for output that must not be stored
+    (each counted in `swatch_validation_failures_total{stage="description"}`).
     """
+    try:
+        return _description_status(result)
+    except DescriptionInvalid:
+        VALIDATION_FAILURES.labels(stage="description", code="schema").inc()
+        raise
+    except AnalysisQualityError:
+        VALIDATION_FAILURES.labels(stage="description", code="quality").inc()
+        raise
+
+
+def _description_status(result: DescriptionResult) -> str:
     description = description_parse(result.description.model_dump(mode="json"))
     if result.source not in DESCRIBED_SOURCES:
         raise AnalysisQualityError(f"unknown description source {result.source!r}")

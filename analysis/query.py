@@ -12,9 +12,12 @@ from PIL import Image
 from analysis import caching
 from analysis.pipeline import description_status, vector_checked
 from analysis.providers.protocols import (
+    DescribeHints,
     DescriptionResult,
+    EmbeddingBatch,
     ImageDescriber,
     ImageEmbedder,
+    ProviderError,
     TextEmbedder,
 )
 from materials.intake import embedding_input
@@ -24,6 +27,20 @@ def _factory():
     from analysis.providers import factory  # built lazily: weights load on first use
 
     return factory
+
+
+def _same_model(batch: EmbeddingBatch, *, model: str, what: str) -> np.ndarray:
+    """The batch's one vector, if it is in the space the catalog is searched in (`model`): a
+    fallback's vector of another model would be compared with vectors it cannot be compared
+    with."""
+    if batch.model != model:
+        raise ProviderError(
+            f"the {what} could only be embedded by {batch.model}, the catalog is searched "
+            f"with {model}",
+            retryable=True,
+            code="unavailable",
+        )
+    return batch.vectors[0]
 
 
 def query_image_embedding(
@@ -37,8 +54,9 @@ def query_image_embedding(
     )
     if hit is not None:
         return hit
+    batch = embedder.embed_images([embedding_input(pixels)])
     vector = vector_checked(
-        np.asarray(embedder.embed_images([embedding_input(pixels)]))[0],
+        _same_model(batch, model=embedder.model, what="query image"),
         dimensions=embedder.dimensions,
         what="image embedding",
     )
@@ -57,11 +75,11 @@ def query_image_description(
     hit = caching.cached_description(
         sha256=sha256,
         model_id=describer.model_id,
-        prompt_version=caching.describer_prompt_version(describer),
+        prompt_version=describer.prompt_version,
     )
     if hit is not None:
         return hit
-    result = describer.describe(pixels)
+    result = describer.describe(pixels, hints=DescribeHints(image_sha256=sha256))
     description_status(result)  # the same quality check as ingestion, before it is cached
     caching.cache_description(sha256=sha256, result=result)
     return result
@@ -75,8 +93,9 @@ def query_text_embedding(*, text: str, embedder: TextEmbedder | None = None) -> 
     )
     if hit is not None:
         return hit
+    batch = embedder.embed_texts([text])
     vector = vector_checked(
-        np.asarray(embedder.embed_texts([text]))[0],
+        _same_model(batch, model=embedder.model, what="query text"),
         dimensions=embedder.dimensions,
         what="text embedding",
     )

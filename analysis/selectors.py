@@ -58,3 +58,28 @@ def analysis_failed_list(*, limit: int = 500):
         .select_related("image__material", "image__catalog")
         .order_by("-finished_at", "-pk")[:limit]
     )
+
+
+def analysis_backlog() -> tuple[int, float]:
+    """Analyses waiting to run (pending) and the age in seconds of the oldest (0 if none)."""
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from analysis.models import AnalysisStatus, VisualAnalysis
+
+    row = VisualAnalysis.objects.filter(status=AnalysisStatus.PENDING).aggregate(
+        count=Count("id"), oldest=Min("updated_at")
+    )
+    oldest = row["oldest"]
+    age = max(0.0, (timezone.now() - oldest).total_seconds()) if oldest else 0.0
+    return row["count"], age
+
+
+def worker_heartbeat_age() -> float | None:
+    """Seconds since the newest heartbeat of any task worker; None when none ever beat."""
+    from django.utils import timezone
+
+    from analysis.models import WorkerHeartbeat
+
+    beat = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
+    return None if beat is None else max(0.0, (timezone.now() - beat).total_seconds())

@@ -1,12 +1,21 @@
-"""The partial HNSW indexes, one per (model, kind, dimensions).
+"""The partial vector indexes, one per (model, kind, dimensions) and index method.
 
 Kept as data so migrations, the search strategies and tests agree on the exact expression
 and predicate: Postgres uses a partial expression index only for a query that repeats both.
+
+Three methods, measured side by side by `bench_search --index-variants` (README, "Search at
+scale"): `hnsw` (pgvector HNSW over `vector(d)`, the default), `hnsw_halfvec` (the same over
+the half-precision cast `halfvec(d)`: half the index, so twice the rows fit in memory) and
+`diskann` (pgvectorscale's StreamingDiskANN, only where the `vectorscale` extension exists).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+METHODS = ("hnsw", "hnsw_halfvec", "diskann")
+# Index names start with these (kept short: Postgres cuts names at 63 characters).
+NAME_PREFIXES = {"hnsw": "emb_hnsw", "hnsw_halfvec": "emb_half", "diskann": "emb_dann"}
 
 
 @dataclass(frozen=True)
@@ -14,29 +23,52 @@ class VectorIndex:
     model: str
     kind: str
     dimensions: int
+    method: str = "hnsw"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown vector index method {self.method!r}: one of {METHODS}")
 
     @property
     def name(self) -> str:
         safe = "".join(c if c.isalnum() else "_" for c in self.model.lower())
-        return f"emb_hnsw_{safe}_{self.kind}"[:63]
+        return f"{NAME_PREFIXES[self.method]}_{safe}_{self.kind}"[:63]
+
+    @property
+    def column_type(self) -> str:
+        """The type the stored vector is cast to, in the index and in every query it serves."""
+        return "halfvec" if self.method == "hnsw_halfvec" else "vector"
+
+    def cast(self, sql: str) -> str:
+        """`sql` (a column or a parameter) cast as the index expects it."""
+        return f"{sql}::{self.column_type}({self.dimensions})"
 
     @property
     def expression(self) -> str:
-        return f"(vector::vector({self.dimensions}))"
+        return f"({self.cast('vector')})"
 
     @property
     def predicate(self) -> str:
         return f"model = '{self.model}' AND kind = '{self.kind}'"
 
-    def create_sql(self, *, m: int = 16, ef_construction: int = 64) -> str:
+    def create_sql(
+        self, *, m: int = 16, ef_construction: int = 64, concurrently: bool = False
+    ) -> str:
+        how = "CONCURRENTLY " if concurrently else ""
+        if self.method == "diskann":
+            using = f"diskann ({self.expression} vector_cosine_ops)"
+        else:
+            using = (
+                f"hnsw ({self.expression} {self.column_type}_cosine_ops) "
+                f"WITH (m = {m}, ef_construction = {ef_construction})"
+            )
         return (
-            f"CREATE INDEX IF NOT EXISTS {self.name} ON analysis_embedding "
-            f"USING hnsw ({self.expression} vector_cosine_ops) "
-            f"WITH (m = {m}, ef_construction = {ef_construction}) WHERE {self.predicate}"
+            f"CREATE INDEX {how}IF NOT EXISTS {self.name} ON analysis_embedding "
+            f"USING {using} WHERE {self.predicate}"
         )
 
-    def drop_sql(self) -> str:
-        return f"DROP INDEX IF EXISTS {self.name}"
+    def drop_sql(self, *, concurrently: bool = False) -> str:
+        return f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}IF EXISTS {self.name}"
 
 
 # The models Swatch knows: the offline defaults and CLIP ViT-B/32.

@@ -74,8 +74,8 @@ def run(*, images: int, batch_size: int) -> dict:
         pixels = [_load_pixels(image) for image in stored]
 
         providers = pipeline_providers()
-        raw = import_string(settings.SWATCH_PROVIDERS["OFFLINE_IMAGE_EMBEDDER"])()
-        describer = import_string(settings.SWATCH_PROVIDERS["OFFLINE_DESCRIBER"])()
+        raw = import_string(settings.SWATCH_PROVIDERS["OFFLINE_IMAGE_EMBEDDER"]["class"])()
+        describer = import_string(settings.SWATCH_PROVIDERS["OFFLINE_DESCRIBER"]["class"])()
         # Warm-up: weights load and graphs initialise outside the timings.
         raw.embed_images(pixels[:2])
         describer.describe(pixels[0])
@@ -105,7 +105,9 @@ def run(*, images: int, batch_size: int) -> dict:
         direct = PipelineProviders(
             describer=describer,
             image_embedder=raw,
-            text_embedder=import_string(settings.SWATCH_PROVIDERS["OFFLINE_TEXT_EMBEDDER"])(),
+            text_embedder=import_string(
+                settings.SWATCH_PROVIDERS["OFFLINE_TEXT_EMBEDDER"]["class"]
+            )(),
         )
         direct.text_embedder.embed_texts(["warm-up"])
         analysis_targets_prepare(catalog=catalog, force=True)

@@ -4,9 +4,12 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from config.health import healthz
+from config.observability.views import metrics, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include("search.api.urls")),
     path("", include("search.urls")),

@@ -7,6 +7,7 @@ is an `ImageIntakeError` with its own code, so callers can show a precise messag
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import warnings
@@ -16,6 +17,7 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from materials.errors import ImageIntakeError
+from materials.metrics import VALIDATION_FAILURES
 
 STORED_JPEG_QUALITY = 92
 THUMBNAIL_SIDE = 320
@@ -168,12 +170,28 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
     return fitted
 
 
+def _counted(function):
+    """Every refusal of the intake counted in `swatch_validation_failures_total`."""
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ImageIntakeError as exc:
+            VALIDATION_FAILURES.labels(stage="image_intake", code=exc.code).inc()
+            raise
+
+    return checked
+
+
+@_counted
 def image_decode(*, data: bytes, limits: IntakeLimits | None = None) -> Image.Image:
     """Validate and decode to upright RGB pixels, without re-encoding (query images)."""
     limits = limits or IntakeLimits.from_settings()
     return _to_rgb(_decode(_open_checked(data, limits)))
 
 
+@_counted
 def image_normalise(*, data: bytes, limits: IntakeLimits | None = None) -> NormalisedImage:
     """Validate, decode, orient and re-encode an image for storage; the embedders' input is
     made from the decoded pixels and kept losslessly beside it (`embedding_input`).

@@ -12,6 +12,26 @@ from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbe
 from analysis.query import query_image_description, query_image_embedding, query_text_embedding
 
 
+def as_list(vector: np.ndarray | None) -> list[float] | None:
+    return None if vector is None else [float(v) for v in vector]
+
+
+def as_array(values: list[float] | None) -> np.ndarray | None:
+    return None if values is None else np.asarray(values, dtype=np.float32)
+
+
+def away(
+    vector: np.ndarray | None, negatives: list[np.ndarray | None], weight: float
+) -> np.ndarray | None:
+    """Move a query vector away from negative examples: q − w·n, renormalised."""
+    if vector is None:
+        return None
+    for negative in negatives:
+        if negative is not None and negative.shape == vector.shape:
+            vector = vector - weight * negative
+    return unit(vector)
+
+
 def unit(vector: np.ndarray) -> np.ndarray:
     vector = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector))
@@ -31,7 +51,7 @@ def cached_query_description(*, sha256: str, describer: ImageDescriber) -> dict 
     hit = caching.cached_description(
         sha256=sha256,
         model_id=describer.model_id,
-        prompt_version=caching.describer_prompt_version(describer),
+        prompt_version=describer.prompt_version,
     )
     return None if hit is None else hit.description.model_dump(mode="json")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import connections
@@ -21,6 +22,7 @@ from analysis.description import DescriptionInvalid, MaterialDescription
 from analysis.pipeline import AnalysisQualityError
 from analysis.providers.protocols import ImageDescriber, ProviderError, TextEmbedder
 from search.encoding import query_description, query_text_vector
+from search.metrics import REFINEMENT_SECONDS
 from search.state import (
     REFINEMENT_DONE,
     REFINEMENT_FAILED,
@@ -69,23 +71,27 @@ def refinement_run(
         logger.warning("refinement of query %s failed: %s", query_id, exc)
         description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
     state = query_state_load(query_id=query_id)
-    if state is not None:
-        # What the text of the query names overrides what the image analysis guessed.
-        state.description = {**description, **text_overrides} if description else {}
-        state.description_vector = vector
-        state.refinement = outcome
-        state.refinement_error = error
-        query_state_save(state=state, ttl=ttl)
+    if state is None:
+        return "expired"  # the query's state is gone: nobody can read the outcome
+    # What the text of the query names overrides what the image analysis guessed.
+    state.description = {**description, **text_overrides} if description else {}
+    state.description_vector = vector
+    state.refinement = outcome
+    state.refinement_error = error
+    query_state_save(state=state, ttl=ttl)
     return outcome
 
 
-def _run_and_close(**kwargs) -> str:
+def _run_and_close(*, submitted: float, **kwargs) -> str:
+    outcome = "failed"
     try:
-        return refinement_run(**kwargs)
+        outcome = refinement_run(**kwargs)
+        return outcome
     finally:
+        REFINEMENT_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - submitted)
         # This thread's database connection (the DB cache) must not outlive the job.
         connections.close_all()
 
 
 def refinement_submit(*, workers: int, **kwargs) -> Future:
-    return _pool(workers).submit(_run_and_close, **kwargs)
+    return _pool(workers).submit(_run_and_close, submitted=time.perf_counter(), **kwargs)

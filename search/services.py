@@ -14,7 +14,17 @@ from functools import partial
 
 import numpy as np
 
+from analysis.metrics import cache_lookup
 from search.conf import SearchConfig, search_config
+from search.encoding import (
+    as_array as _array,
+)
+from search.encoding import (
+    as_list as _as_list,
+)
+from search.encoding import (
+    away as _away,
+)
 from search.encoding import (
     cached_query_description,
     query_description,
@@ -24,6 +34,7 @@ from search.encoding import (
 )
 from search.errors import SearchError
 from search.fusion import Hit, cutoff, fuse
+from search.metrics import STRATEGY_SECONDS, search_observed, timed, timed_each
 from search.providers import SearchProviders, search_providers
 from search.query import SearchFilters, SearchQuery, filters_parse
 from search.refinement import description_text_vector, refinement_submit
@@ -54,22 +65,6 @@ from search.textquery import description_from_text, fulltext_query
 from search.verification import sample_inliers, verified_rerank
 
 REFINE_MODES = ("background", "inline", "never")
-
-
-def _as_list(vector: np.ndarray | None) -> list[float] | None:
-    return None if vector is None else [float(v) for v in vector]
-
-
-def _away(
-    vector: np.ndarray | None, negatives: list[np.ndarray | None], weight: float
-) -> np.ndarray | None:
-    """Move a query vector away from negative examples: q − w·n, renormalised."""
-    if vector is None:
-        return None
-    for negative in negatives:
-        if negative is not None and negative.shape == vector.shape:
-            vector = vector - weight * negative
-    return unit(vector)
 
 
 def _image_negatives(state: QueryState) -> list[list[float] | None]:
@@ -164,10 +159,6 @@ def _state_encode(
     return state, inputs
 
 
-def _array(values: list[float] | None) -> np.ndarray | None:
-    return None if values is None else np.asarray(values, dtype=np.float32)
-
-
 def _image_query_vector(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
 ) -> QueryVector | None:
@@ -257,7 +248,7 @@ def _strategy_lists(
         # Rows only for the results the page may show: a strategy's best `page × limit`.
         shown = state.limit * state.page
         found = side_by_side(
-            {name: _with_rows(search, shown) for name, search in searches.items()},
+            timed_each({name: _with_rows(search, shown) for name, search in searches.items()}),
             workers=config.strategy_workers,
         )
         read = {pk: row[2] for _, rows in found.values() for pk, row in rows.items()}
@@ -265,21 +256,22 @@ def _strategy_lists(
     # Each search reads its hits' rows for the properties strategy on its own connection,
     # in its own statement when it can, else right after it: side by side too.
     found = side_by_side(
-        {name: _and_candidates(search, filters) for name, search in searches.items()},
+        timed_each({name: _and_candidates(search, filters) for name, search in searches.items()}),
         workers=config.strategy_workers,
     )
     lists = {name: hits for name, (hits, _) in found.items()}
-    candidates = properties_candidates(
-        description=state.description,
-        filters=filters,
-        candidate_ids={hit.material_id for hits in lists.values() for hit in hits},
-        exclude_material_ids=exclude,
-        of_type_enough=depth,
-        known={pk: c for _, read in found.values() for pk, c in read.items()},
-    )
-    lists["properties"] = properties_rank(
-        description=state.description, candidates=candidates, limit=depth
-    )
+    with timed(STRATEGY_SECONDS, strategy="properties"):
+        candidates = properties_candidates(
+            description=state.description,
+            filters=filters,
+            candidate_ids={hit.material_id for hits in lists.values() for hit in hits},
+            exclude_material_ids=exclude,
+            of_type_enough=depth,
+            known={pk: c for _, read in found.values() for pk, c in read.items()},
+        )
+        lists["properties"] = properties_rank(
+            description=state.description, candidates=candidates, limit=depth
+        )
     return lists, {c.material_id: c.result for c in candidates if c.result is not None}
 
 
@@ -388,6 +380,7 @@ def _answer(
     ttl = config.query_ttl_seconds
     lookup = answer_lookup(state=state, state_ttl=ttl if save_state else 0)
     unsaved = {"state": state, "state_ttl": ttl} if save_state and not lookup.state_saved else {}
+    cache_lookup("search_answer", isinstance(lookup.cached, SearchAnswer))
     if isinstance(lookup.cached, SearchAnswer):
         if unsaved:
             query_cache_save(**unsaved)
@@ -405,6 +398,7 @@ def _answer(
     return answer
 
 
+@search_observed
 def search_run(
     *,
     query: SearchQuery,
@@ -456,6 +450,7 @@ def search_run(
     return _answer(state, config, inputs=inputs, save_state=not pending)
 
 
+@search_observed
 def search_answer_get(*, query_id: str) -> SearchAnswer:
     """The current answer of an earlier query: refined once its analysis is done."""
     state = query_state_load(query_id=query_id)

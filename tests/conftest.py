@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,27 @@ os.environ.setdefault("SWATCH_ENV", "test")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "materials"
 if not SHARED_DATA.is_dir():  # the project may also sit beside shared/ under another name
     SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "materials"
+
+
+ML_REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements-ml.txt"
+ML_MODULES = ("torch", "transformers")
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m have deselected what does not run
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """torch and transformers (requirements-ml.txt, a large download) are installed only when
+    a selected test needs them (`needs_ml`) and they are missing."""
+    if not any(item.get_closest_marker("needs_ml") for item in items):
+        return
+    if all(importlib.util.find_spec(name) for name in ML_MODULES):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"installing {ML_REQUIREMENTS.name} for the tests marked needs_ml")
+    subprocess.run(  # noqa: S603 - this interpreter's pip, our own requirements file
+        [sys.executable, "-m", "pip", "install", "-q", "-r", str(ML_REQUIREMENTS)], check=True
+    )
+    importlib.invalidate_caches()
 
 
 @pytest.fixture(autouse=True)

@@ -94,14 +94,15 @@ def curated_description(*, raw: dict[str, Any]) -> dict[str, Any]:
     return parsed.model_dump(mode="json")
 
 
-def _embed(texts: Sequence[str], embedder: TextEmbedder) -> list[np.ndarray]:
+def _embed(texts: Sequence[str], embedder: TextEmbedder) -> tuple[str, list[np.ndarray]]:
+    """The model that made the vectors (a fallback's, during an outage), and the vectors."""
     try:
-        matrix = np.asarray(embedder.embed_texts(list(texts)))
-        if matrix.shape[0] != len(texts):
-            raise AnalysisQualityError(f"{matrix.shape[0]} vectors for {len(texts)} texts")
-        return [
-            vector_checked(row, dimensions=embedder.dimensions, what="text embedding")
-            for row in matrix
+        batch = embedder.embed_texts(list(texts))
+        if batch.vectors.shape[0] != len(texts):
+            raise AnalysisQualityError(f"{batch.vectors.shape[0]} vectors for {len(texts)} texts")
+        return batch.model, [
+            vector_checked(row, dimensions=batch.dimensions, what="text embedding")
+            for row in batch.vectors
         ]
     except (ProviderError, AnalysisQualityError) as exc:
         raise CurationError(
@@ -123,9 +124,9 @@ def corrections_prepare(
         return []
     texts = [description_parse(data).as_text() for data in descriptions]
     embedder = _text_embedder(text_embedder)
-    vectors = _embed(texts, embedder)
+    model, vectors = _embed(texts, embedder)
     return [
-        PreparedCorrection(description=d, text=t, text_model=embedder.model, vector=v)
+        PreparedCorrection(description=d, text=t, text_model=model, vector=v)
         for d, t, v in zip(descriptions, texts, vectors, strict=True)
     ]
 

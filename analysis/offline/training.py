@@ -105,7 +105,7 @@ def labelled_images_embed(
             kept.labels.append(data.labels[i])
             kept.groups.append(data.groups[i])
         if images:
-            chunks.append(embedder.embed_images(images))
+            chunks.append(embedder.embed_images(images).vectors)
         if on_progress is not None:
             on_progress(min(EMBED_CHUNK, len(data.paths) - start))
     if not chunks:

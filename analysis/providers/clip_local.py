@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
 
 CLIP_MODEL = "clip-vit-b-32"
 
@@ -109,7 +109,11 @@ class LocalClipEmbedder:
         tensor = torch.nn.functional.normalize(tensor.float(), dim=-1)
         return tensor.cpu().numpy().astype(np.float32)
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def _batch(self, chunks: list[np.ndarray]) -> EmbeddingBatch:
+        vectors = np.concatenate(chunks) if chunks else []
+        return embedding_batch(vectors, model=self.model, dimensions=self.dimensions)
+
+    def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         torch, net, processor, _ = self._load()
         chunks = []
         for start in range(0, len(images), self.batch_size):
@@ -117,9 +121,9 @@ class LocalClipEmbedder:
             pixels = processor(images=batch, return_tensors="pt")["pixel_values"]
             with torch.inference_mode():
                 chunks.append(self._features(torch, net.get_image_features(pixel_values=pixels)))
-        return np.concatenate(chunks) if chunks else np.zeros((0, self.dimensions), np.float32)
+        return self._batch(chunks)
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         torch, net, _, tokenizer = self._load()
         limit = int(getattr(net.config.text_config, "max_position_embeddings", 77))
         chunks = []
@@ -137,4 +141,4 @@ class LocalClipEmbedder:
                         ),
                     )
                 )
-        return np.concatenate(chunks) if chunks else np.zeros((0, self.dimensions), np.float32)
+        return self._batch(chunks)

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from analysis.http import ProviderSession
+from analysis.http import ProviderSession, provider_session
 from analysis.providers.openai_vision import image_data_url
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
 
 CLIP_MODEL = "clip-vit-b-32"
 CLIP_DIMENSIONS = 512
@@ -55,14 +55,13 @@ class RemoteClipEmbedder:
         self.dimensions = dimensions
         self.batch_size = max(batch_size, 1)
 
-    def _embed(self, inputs: list[str]) -> np.ndarray:
+    def _embed(self, inputs: list[str]) -> EmbeddingBatch:
         vectors = [
             self._batch(inputs[start : start + self.batch_size])
             for start in range(0, len(inputs), self.batch_size)
         ]
-        if not vectors:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        return np.concatenate(vectors)
+        matrix = np.concatenate(vectors) if vectors else []
+        return embedding_batch(matrix, model=self.model, dimensions=self.dimensions)
 
     def _batch(self, inputs: list[str]) -> np.ndarray:
         payload = {"model": self.remote_model, "input": inputs, "encoding_format": "float"}
@@ -100,10 +99,10 @@ class RemoteClipEmbedder:
             )
         return (matrix / norms).astype(np.float32)
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         return self._embed([image_data_url(i, max_side=CLIP_IMAGE_SIDE) for i in images])
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         return self._embed([str(t) for t in texts])
 
 
@@ -111,3 +110,20 @@ def _index(row: Any) -> int:
     if isinstance(row, dict) and isinstance(row.get("index"), int):
         return row["index"]
     return 0
+
+
+def remote_clip_embedder(
+    *,
+    base_url: str,
+    remote_model: str,
+    model: str,
+    api_key: str | None,
+    timeout: tuple[float, float],
+) -> RemoteClipEmbedder:
+    """The embedder of a chain entry (`SWATCH_PROVIDERS["CHAINS"]`): its own HTTP session."""
+    return RemoteClipEmbedder(
+        base_url=base_url,
+        remote_model=remote_model,
+        model=model,
+        session=provider_session("clip-remote", timeout=timeout, api_key=api_key),
+    )

@@ -27,7 +27,13 @@ from analysis.description import (
 from analysis.offline import weights as w
 from analysis.offline.classifier import ClassifierError, TypeClassifier
 from analysis.offline.pixels import PixelStats, pixel_stats
-from analysis.providers.protocols import DescriptionResult, ImageEmbedder, ProviderError
+from analysis.providers.protocols import (
+    NO_HINTS,
+    DescribeHints,
+    DescriptionResult,
+    ImageEmbedder,
+    ProviderError,
+)
 
 ANALYSER_VERSION = "offline-1"
 
@@ -138,10 +144,12 @@ class OfflineAnalyser:
             digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
         return f"{ANALYSER_VERSION}+{self.embedder.model}+types-{digest.hexdigest()[:10]}"
 
-    def describe(
-        self, image: Image.Image, *, embedding: np.ndarray | None = None
-    ) -> DescriptionResult:
-        """`embedding`: this image's vector from the same embedder, when the caller has it."""
+    @property
+    def embedding_model(self) -> str:
+        """The classifier reads this model's image embedding: handed one, it embeds nothing."""
+        return self.embedder.model
+
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         classifier = self.classifier
         try:
             stats = pixel_stats(image)
@@ -149,7 +157,10 @@ class OfflineAnalyser:
             raise ProviderError(
                 f"cannot read image: {exc}", retryable=False, code="bad_image"
             ) from exc
-        vector = embedding if embedding is not None else self.embedder.embed_images([image])[0]
+        if hints.embedding is not None and hints.embedding_model == self.embedder.model:
+            vector = hints.embedding
+        else:
+            vector = self.embedder.embed_images([image]).vectors[0]
         probabilities = classifier.predict_proba(np.asarray(vector)[None, :])[0]
         description = self._description(stats, classifier.classes, probabilities)
         return DescriptionResult(

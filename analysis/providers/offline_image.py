@@ -16,7 +16,7 @@ from PIL import Image
 from analysis.offline import weights as w
 from analysis.offline.preprocess import image_tensor
 from analysis.offline.session import LazySession, l2_normalise
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
 
 
 class EfficientNetLite0Embedder:
@@ -37,9 +37,9 @@ class EfficientNetLite0Embedder:
         self.batch_size = max(1, batch_size or w.offline_setting("BATCH", 8))
         self._session = LazySession(self.graph_path, intra_op_threads=threads)
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         if not images:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
+            return embedding_batch([], model=self.model, dimensions=self.dimensions)
         chunks = []
         for start in range(0, len(images), self.batch_size):
             batch = images[start : start + self.batch_size]
@@ -58,4 +58,4 @@ class EfficientNetLite0Embedder:
                 retryable=False,
                 code="model_invalid",
             )
-        return l2_normalise(vectors)
+        return embedding_batch(l2_normalise(vectors), model=self.model, dimensions=self.dimensions)

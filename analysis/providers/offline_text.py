@@ -16,7 +16,7 @@ import numpy as np
 
 from analysis.offline import weights as w
 from analysis.offline.session import LazySession, l2_normalise
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
 
 MAX_TOKENS = 256  # the model's max_seq_length; longer texts are truncated
 
@@ -63,9 +63,9 @@ class MiniLMTextEmbedder:
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         return tokenizer
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
+            return embedding_batch([], model=self.model, dimensions=self.dimensions)
         if any(not isinstance(text, str) for text in texts):
             raise ProviderError("texts must be strings", retryable=False, code="bad_text")
         tokenizer = self._tokenizer_get()
@@ -79,4 +79,5 @@ class MiniLMTextEmbedder:
                 "token_type_ids": np.array([encoding.type_ids], dtype=np.int64),
             }
             rows.append(self._session.run("embedding", feeds)[0])
-        return l2_normalise(np.stack(rows))
+        vectors = l2_normalise(np.stack(rows))
+        return embedding_batch(vectors, model=self.model, dimensions=self.dimensions)

@@ -19,9 +19,15 @@ from typing import Any
 from PIL import Image
 
 from analysis.description import DescriptionInvalid, MaterialDescription, description_parse
-from analysis.http import ProviderSession
+from analysis.http import ProviderSession, provider_session
 from analysis.prompts import PROMPT_VERSION, SYSTEM_PROMPT, material_prompt, repair_prompt
-from analysis.providers.protocols import DescriptionResult, ProviderError, Usage
+from analysis.providers.protocols import (
+    NO_HINTS,
+    DescribeHints,
+    DescriptionResult,
+    ProviderError,
+    Usage,
+)
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
@@ -30,9 +36,8 @@ class InvalidModelOutput(ProviderError):
     """The model answered, twice, with something that is not a valid description."""
 
     def __init__(self, message: str, *, reasons: list[str], usage: Usage) -> None:
-        super().__init__(message, retryable=False, code="bad_response")
+        super().__init__(message, retryable=False, code="bad_response", usage=usage)
         self.reasons = reasons
-        self.usage = usage
 
 
 def image_data_url(image: Image.Image, *, max_side: int, quality: int = 85) -> str:
@@ -63,6 +68,7 @@ class OpenAIVisionDescriber:
     """`ImageDescriber` over the OpenAI chat-completions wire format."""
 
     source = "model"
+    embedding_model = None  # the model looks at the image itself
 
     def __init__(
         self,
@@ -122,7 +128,7 @@ class OpenAIVisionDescriber:
             raise DescriptionInvalid([f"not valid JSON: {exc}"]) from exc
         return description_parse(raw)
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {
@@ -171,3 +177,22 @@ class OpenAIVisionDescriber:
             prompt_version=self.prompt_version,
             usage=usage,
         )
+
+
+def openai_describer(
+    *,
+    base_url: str,
+    model: str,
+    api_key: str | None,
+    timeout: tuple[float, float],
+    max_tokens: int,
+    image_max_side: int,
+) -> OpenAIVisionDescriber:
+    """The describer of a chain entry (`SWATCH_PROVIDERS["CHAINS"]`): its own HTTP session."""
+    return OpenAIVisionDescriber(
+        base_url=base_url,
+        model=model,
+        session=provider_session("openai", timeout=timeout, api_key=api_key),
+        max_tokens=max_tokens,
+        image_max_side=image_max_side,
+    )

@@ -9,6 +9,7 @@ imported here (the import order is the order of docs/CONFIGURATION.md).
 from config.env.core import *  # noqa: F403
 from config.env.database import *  # noqa: F403
 from config.env.intake import *  # noqa: F403
+from config.env.observability import *  # noqa: F403
 from config.env.offline import *  # noqa: F403
 from config.env.pages import *  # noqa: F403
 from config.env.pipeline import *  # noqa: F403
@@ -16,3 +17,4 @@ from config.env.providers import *  # noqa: F403
 from config.env.queue import *  # noqa: F403
 from config.env.registry import *  # noqa: F403
 from config.env.search import *  # noqa: F403
+from config.env.web import *  # noqa: F403

@@ -33,3 +33,8 @@ Q_MAX_ATTEMPTS = declare("SWATCH_Q_MAX_ATTEMPTS", "3", "Deliveries of one task a
 Q_SYNC = declare(
     "SWATCH_Q_SYNC", "false", "Run background tasks inline, in the caller (tests, debugging)."
 )
+Q_LOG_LEVEL = declare(
+    "SWATCH_Q_LOG_LEVEL",
+    "WARNING",
+    "Log level of the django-q2 worker (`INFO` logs every task queued and done).",
+)

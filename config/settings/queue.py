@@ -44,6 +44,7 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "sync": env.get_bool(env.Q_SYNC),
     "label": "Background tasks",
+    "log_level": env.get_str(env.Q_LOG_LEVEL),
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -43,45 +43,6 @@ SWATCH_SEARCH = {
 }
 
 
-# --- model providers, resilience, cost ledger ---------------------------------------------
-# Read by `analysis.providers.factory`, `analysis.http`, `analysis.resilience` and
-# `analysis.ledger`; tests override single keys with the `settings` fixture.
-SWATCH_PROVIDERS = {
-    "VISION": env.get_str(env.VISION_PROVIDER),
-    "IMAGE_EMBEDDER": env.get_str(env.IMAGE_EMBEDDER),
-    "TEXT_EMBEDDER": env.get_str(env.TEXT_EMBEDDER),
-    "VISION_BASE_URL": env.get_str(env.VISION_BASE_URL),
-    "VISION_MODEL": env.get_str(env.VISION_MODEL),
-    "VISION_API_KEY": env.get_optional(env.VISION_API_KEY),
-    "VISION_TIMEOUT": (
-        env.get_float(env.VISION_CONNECT_TIMEOUT),
-        env.get_float(env.VISION_READ_TIMEOUT),
-    ),
-    "VISION_MAX_TOKENS": env.get_int(env.VISION_MAX_TOKENS),
-    "VISION_IMAGE_MAX_SIDE": env.get_int(env.VISION_IMAGE_MAX_SIDE),
-    "CLIP_WEIGHTS_DIR": env.get_optional(env.CLIP_WEIGHTS_DIR),
-    "CLIP_REMOTE_URL": env.get_optional(env.CLIP_REMOTE_URL),
-    "CLIP_REMOTE_MODEL": env.get_str(env.CLIP_REMOTE_MODEL),
-    "CLIP_REMOTE_API_KEY": env.get_optional(env.CLIP_REMOTE_API_KEY),
-    "CLIP_TIMEOUT": (env.get_float(env.CLIP_CONNECT_TIMEOUT), env.get_float(env.CLIP_READ_TIMEOUT)),
-    "HTTP_MAX_ATTEMPTS": env.get_int(env.HTTP_MAX_ATTEMPTS),
-    "HTTP_BACKOFF_BASE": env.get_float(env.HTTP_BACKOFF_BASE),
-    "HTTP_BACKOFF_MAX": env.get_float(env.HTTP_BACKOFF_MAX),
-    "HTTP_MAX_RETRY_AFTER": env.get_float(env.HTTP_MAX_RETRY_AFTER),
-    "HTTP_MAX_TOTAL_SECONDS": env.get_float(env.HTTP_MAX_TOTAL_SECONDS),
-    "BREAKER_FAILURES": env.get_int(env.BREAKER_FAILURES),
-    "BREAKER_COOLDOWN": env.get_float(env.BREAKER_COOLDOWN),
-    "BREAKER_WINDOW": env.get_int(env.BREAKER_WINDOW),
-    "BREAKER_CACHE": "default",
-    "MODEL_PRICES": env.get_str(env.MODEL_PRICES),
-    # The offline providers, by dotted path (built lazily: they load weights on first use).
-    "OFFLINE_DESCRIBER": "analysis.providers.offline_analyser.OfflineAnalyser",
-    "OFFLINE_IMAGE_EMBEDDER": "analysis.providers.offline_image.EfficientNetLite0Embedder",
-    "OFFLINE_TEXT_EMBEDDER": "analysis.providers.offline_text.MiniLMTextEmbedder",
-}
-
-
-
 # --- ingestion pipeline -------------------------------------------------------------------
 SWATCH.update(
     {

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from search.conf import search_config
+from search.metrics import RATE_LIMITED
 
 
 def _count(key: str, ttl: int) -> int:
@@ -58,6 +59,8 @@ class SearchRateThrottle(BaseThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         self._wait = rate_consume(ident=ident)
+        if self._wait is not None:
+            RATE_LIMITED.labels(scope="search", surface="api").inc()
         return self._wait is None
 
     def wait(self) -> float | None:

@@ -51,7 +51,7 @@ def ingest_benchmark(*, paths: list[Path], batch_size: int = 16) -> dict[str, An
             stored[created.image.pk] = image_decode(data=data)
         pixels = list(stored.values())
         providers = pipeline_providers()
-        raw = import_string(settings.SWATCH_PROVIDERS["OFFLINE_IMAGE_EMBEDDER"])()
+        raw = import_string(settings.SWATCH_PROVIDERS["OFFLINE_IMAGE_EMBEDDER"]["class"])()
         # Warm-up: weights load and graphs initialise outside the timings.
         raw.embed_images(pixels[:2])
         providers.image_embedder.embed_images(pixels[:2])

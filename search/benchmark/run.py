@@ -23,64 +23,48 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 from django.test.utils import override_settings
 from psycopg import errors
 
-from analysis.providers.protocols import ProviderError
 from search.background import background_wait
 from search.benchmark import synthetic
-from search.benchmark.ingest import ingest_benchmark
-from search.benchmark.live_server import live_server
-from search.benchmark.synthetic import (
-    SyntheticCatalog,
+from search.benchmark.claims import (
     lock_holders,
-    synthetic_catalog_drop,
-    synthetic_catalog_load,
     synthetic_catalogs_abandoned_drop,
     synthetic_run_claimed,
 )
+from search.benchmark.filtered import filtered_measure
+from search.benchmark.ingest import ingest_benchmark
+from search.benchmark.live_server import live_server
+from search.benchmark.paths import (
+    LIMIT,
+    BenchmarkError,
+    StoredVectorsOnly,
+    default_fetch,
+    timed_paths,
+)
+from search.benchmark.recall import RECALL_K, exact_top, recall_at
+from search.benchmark.resources import resources_measure
+from search.benchmark.synthetic import (
+    SyntheticCatalog,
+    synthetic_catalog_drop,
+    synthetic_catalog_load,
+)
 from search.benchmark.timing import Latencies
+from search.benchmark.variants import variants_measure
 from search.conf import search_config
 from search.providers import SearchProviders, providers_override
-from search.query import SearchFilters, SearchQuery
-from search.services import search_run
-from search.strategies.sql import vector_index
-from search.strategies.vector import IMAGE_OVERFETCH, VectorPlan, vector_sql
 
-RECALL_K = 20
-LIMIT = 20
+__all__ = ["BenchmarkError", "search_benchmark"]
 WARMUP = 20
-VECTOR_ONLY = {"vector": 1.0, "properties": 0.0, "semantic": 0.0}
-API_PATH = "/api/v1/search/"
-
-
-class BenchmarkError(Exception):
-    """The benchmark cannot run or produced nonsense (e.g. a search that finds nothing)."""
-
-
-class StoredVectorsOnly:
-    """The bench's providers: its queries are material ids, whose vectors are stored, so nothing
-    is embedded; a call would mean the benchmark timed something it did not mean to."""
-
-    def __init__(self, *, model: str, dimensions: int) -> None:
-        self.model = model
-        self.dimensions = dimensions
-
-    def _refuse(self, *args: object) -> np.ndarray:
-        raise ProviderError(
-            "bench_search queries by stored vectors only", retryable=False, code="not_supported"
-        )
-
-    embed_images = _refuse
-    embed_texts = _refuse
 
 
 def _cache_delete_run_keys(prefix: str) -> None:
@@ -95,89 +79,15 @@ def _cache_delete_run_keys(prefix: str) -> None:
             cursor.execute(f"DELETE FROM {table} WHERE cache_key LIKE %s", [f"{prefix}:%"])  # noqa: S608 - quoted table name
 
 
-def _raw_sql(vector: np.ndarray, *, index, ef_search: int, fetch: int, timer: Latencies) -> list:
-    sql, args = vector_sql(
-        plan=VectorPlan(mode="index"),
-        index=index,
-        vector=vector,
-        filters=SearchFilters(),
-        fetch=fetch,
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-
-        def query() -> list:
-            cursor.execute(sql, args)
-            return cursor.fetchall()
-
-        return timer.time(query)
-
-
-def _exact(vector: np.ndarray, *, index, k: int) -> list:
-    sql, args = vector_sql(
-        plan=VectorPlan(mode="exact"), index=index, vector=vector, filters=SearchFilters(), fetch=k
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        return cursor.fetchall()
-
-
-def _recall(approximate: Sequence[Sequence[int]], exact: Sequence[Sequence[int]]) -> float:
-    found = [len(set(a[:RECALL_K]) & set(e[:RECALL_K])) / len(e[:RECALL_K]) for a, e in
-             zip(approximate, exact, strict=True) if e]  # fmt: skip
-    return round(float(np.mean(found)), 4) if found else 0.0
-
-
-def _paths(
-    catalog: SyntheticCatalog, server, timers: dict[str, Latencies], config
-) -> dict[str, Callable[[int], Any]]:
-    index = vector_index(
-        model=catalog.image_model, kind="image", dimensions=catalog.image_index.dimensions
-    )
-    # What the vector strategy fetches for a default request that excludes the query material.
-    fetch = max(config.candidates, LIMIT) * IMAGE_OVERFETCH + 1
-    ids = catalog.material_ids.tolist()
-
-    def raw_sql(i: int) -> Any:
-        return _raw_sql(
-            catalog.image_vectors[i], index=index, ef_search=max(config.ef_search, fetch),
-            fetch=fetch, timer=timers["raw_sql"],
-        )  # fmt: skip
-
-    def vector(i: int) -> Any:
-        query = SearchQuery(material_id=ids[i], weights=dict(VECTOR_ONLY), limit=LIMIT)
-        return timers["vector"].time(lambda: search_run(query=query, refine="never"))
-
-    def fused(i: int) -> Any:
-        query = SearchQuery(material_id=ids[i], limit=LIMIT)
-        return timers["fused"].time(lambda: search_run(query=query, refine="never"))
-
-    def api(i: int) -> Any:
-        status, body = timers["api"].time(
-            lambda: server.post_json(API_PATH, {"material_id": ids[i]})
-        )
-        if status != 200:
-            raise BenchmarkError(f"{API_PATH} answered {status}: {body}")
-        return body
-
-    return {"raw_sql": raw_sql, "vector": vector, "fused": fused, "api": api}
-
-
 def _measure(
     catalog: SyntheticCatalog, *, queries: int, seed: int, say: Callable[[str], None]
 ) -> dict[str, Any]:
     config = search_config()
-    image, text = catalog.image_index, catalog.text_index
-    providers = SearchProviders(
-        image_embedder=StoredVectorsOnly(model=image.model, dimensions=image.dimensions),
-        text_embedder=StoredVectorsOnly(model=text.model, dimensions=text.dimensions),
-        describer=None,
-    )
     rng = np.random.default_rng(seed + 1)
     n = len(catalog.material_ids)
     timers = {name: Latencies() for name in ("raw_sql", "vector", "fused", "api")}
-    with providers_override(providers), live_server() as server:
-        paths = _paths(catalog, server, timers, config)
+    with live_server() as server:
+        paths = timed_paths(catalog, server, timers, config)
         warmup = rng.integers(0, n, WARMUP)
         for i in warmup.tolist():
             for call in paths.values():
@@ -195,16 +105,14 @@ def _measure(
     if empty:
         raise BenchmarkError(f"the search service found nothing for the {', '.join(empty)} path")
 
-    index = catalog.image_index
     started = time.perf_counter()
-    exact = [
-        [row[0] for row in _exact(catalog.image_vectors[i], index=index, k=RECALL_K)]
-        for i in samples["raw_sql"].tolist()
-    ]
+    positions = samples["raw_sql"].tolist()
+    exact_positions = exact_top(catalog.image_vectors, catalog.image_vectors[positions], k=RECALL_K)
+    exact = [catalog.material_ids[row].tolist() for row in exact_positions]
     say(f"exact scans for recall in {time.perf_counter() - started:.1f} s")
     approximate = [[row[0] for row in rows] for rows in answers["raw_sql"]]
     return {
-        "recall_at_20": _recall(approximate, exact),
+        "recall_at_20": recall_at(approximate, exact),
         **{name: timer.summary() for name, timer in timers.items()},
     }
 
@@ -226,14 +134,16 @@ def search_benchmark(
     queries: int,
     ingest_paths: list[Path],
     seed: int = 0,
+    variants: frozenset[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The figures of DESIGN.md's `bench_search` contract, from a synthetic catalog loaded for
-    this run and removed after it."""
+    this run and removed after it. With `variants` (index methods to leave out, maybe none),
+    the index methods are compared too."""
     try:
         return _search_benchmark(
             items=items, queries=queries, ingest_paths=ingest_paths, seed=seed,
-            on_progress=on_progress,
+            variants=variants, on_progress=on_progress,
         )  # fmt: skip
     except (errors.LockNotAvailable, OperationalError) as exc:
         if not _lock_waited_too_long(exc):
@@ -247,12 +157,47 @@ def search_benchmark(
         ) from exc
 
 
+def _measure_all(
+    catalog: SyntheticCatalog, *, queries: int, seed: int, variants: frozenset[str] | None, say
+) -> dict[str, Any]:
+    """Every figure of a loaded catalog: the four paths and recall, filtered search, what it
+    occupies and, with `variants`, the index methods side by side."""
+    image, text = catalog.image_index, catalog.text_index
+    providers = SearchProviders(
+        image_embedder=StoredVectorsOnly(model=image.model, dimensions=image.dimensions),
+        text_embedder=StoredVectorsOnly(model=text.model, dimensions=text.dimensions),
+        describer=None,
+    )
+    with providers_override(providers):
+        result = _measure(catalog, queries=queries, seed=seed, say=say)
+        result.update(filtered_measure(catalog, queries=queries, seed=seed, limit=LIMIT, say=say))
+    result["resources"] = resources_measure(catalog)
+    if variants is not None:
+        fetch = default_fetch(search_config())
+        result["index_methods"] = variants_measure(
+            catalog, queries=queries, seed=seed, fetch=fetch, say=say, skip=variants
+        )
+        result["resources"] = resources_measure(catalog)
+    return result
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        # The machine is shared: how busy it was when the run ended (1, 5, 15 minutes).
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def _search_benchmark(
     *,
     items: int,
     queries: int,
     ingest_paths: list[Path],
     seed: int = 0,
+    variants: frozenset[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     if items < RECALL_K + 1 or queries < 1:
@@ -274,7 +219,9 @@ def _search_benchmark(
         try:
             synthetic_catalog_load(items=items, seed=seed, on_progress=say, catalog=catalog)
             result: dict[str, Any] = {"items": items, "queries": queries}
-            result.update(_measure(catalog, queries=queries, seed=seed, say=say))
+            result.update(
+                _measure_all(catalog, queries=queries, seed=seed, variants=variants, say=say)
+            )
             say("measuring ingestion")
             result.update(ingest_benchmark(paths=ingest_paths))
         finally:
@@ -282,9 +229,17 @@ def _search_benchmark(
             synthetic_catalog_drop(catalog=catalog)
             background_wait()  # answers still being cached land before their keys go
             _cache_delete_run_keys(prefix)
-    config = search_config()
     result["p95_over_raw_sql"] = {name: _ratio(result, name) for name in ("vector", "fused", "api")}
-    result["config"] = {
+    result["config"] = _config(catalog)
+    result["index_builds"] = catalog.index_builds
+    result["seconds"] = {**catalog.seconds, "total": round(time.perf_counter() - started, 1)}
+    result["machine"] = _machine()
+    return result
+
+
+def _config(catalog: SyntheticCatalog) -> dict[str, Any]:
+    config = search_config()
+    return {
         "dimensions": catalog.image_index.dimensions,
         "hnsw": {
             "m": 16,
@@ -292,15 +247,9 @@ def _search_benchmark(
             "ef_search": config.ef_search,
             "semantic_ef_search": config.semantic_ef_search,
         },
+        "build_memory": synthetic.build_memory(len(catalog.material_ids)),
         "candidates": config.candidates,
         "fusion": config.fusion,
         "weights": config.weights,
         "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
     }
-    result["seconds"] = {**catalog.seconds, "total": round(time.perf_counter() - started, 1)}
-    result["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-    }
-    return result

@@ -22,7 +22,12 @@ from PIL import Image
 
 from analysis.ingest import analysis_run_batch
 from analysis.pipeline import pipeline_providers
-from analysis.providers.protocols import DescriptionResult, ImageDescriber
+from analysis.providers.protocols import (
+    NO_HINTS,
+    DescribeHints,
+    DescriptionResult,
+    ImageDescriber,
+)
 from analysis.services import analysis_targets_prepare
 from materials.importer import catalog_import, collect_items
 from materials.intake import embedding_input, image_decode, sha256_hex
@@ -56,10 +61,11 @@ class FoldDescriber:
     def __init__(self, inner: ImageDescriber, fold: str) -> None:
         self.inner = inner
         self.model_id = f"{inner.model_id}+eval-{fold}"
-        self.prompt_version = str(getattr(inner, "prompt_version", ""))
+        self.prompt_version = inner.prompt_version
+        self.embedding_model = inner.embedding_model
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
-        result = self.inner.describe(image)
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
+        result = self.inner.describe(image, hints=hints)
         return dataclasses.replace(result, model_id=self.model_id)
 
 
@@ -155,7 +161,7 @@ def _evaluate(catalog, items_to_import, folds, seed, run, on_progress) -> dict[s
         raise EvaluationError("fewer than two labelled images could be imported.")
     embedder = pipeline.image_embedder
     pixels = [image_decode(data=item.data) for item in items]
-    vectors = np.asarray(embedder.embed_images([embedding_input(p) for p in pixels]))
+    vectors = embedder.embed_images([embedding_input(p) for p in pixels]).vectors
     describers, describer_info = _fold_describers(items, vectors, embedder, folds, run)
 
     group_of = {item.material_id: item.group for item in items}
@@ -227,8 +233,8 @@ def _evaluate(catalog, items_to_import, folds, seed, run, on_progress) -> dict[s
     }
     result["config"] = {
         "image_model": embedder.model,
-        "text_model": getattr(pipeline.text_embedder, "model", None),
-        "catalog_describer": getattr(pipeline.describer, "model_id", None),
+        "text_model": pipeline.text_embedder.model,
+        "catalog_describer": pipeline.describer.model_id,
         "fusion": config.fusion,
         "weights": config.weights,
         "rrf_k": config.rrf_k,

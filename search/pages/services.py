@@ -23,6 +23,7 @@ from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from search.api.throttling import rate_consume
 from search.conf import search_config
 from search.errors import SearchError
+from search.metrics import RATE_LIMITED
 from search.query import MAX_LIMIT, QueryImage, search_query_build
 from search.results import SearchAnswer
 from search.services import search_answer_get, search_run
@@ -124,6 +125,7 @@ def rate_check(*, user_id: int | None, address: str) -> None:
     ident = f"user:{user_id}" if user_id is not None else f"ip:{address}"
     wait = rate_consume(ident=ident)
     if wait is not None:
+        RATE_LIMITED.labels(scope="search", surface="page").inc()
         raise RateLimited(retry_after=max(1, int(wait + 0.999)))
 
 

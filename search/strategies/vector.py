@@ -141,7 +141,7 @@ def vector_sql(
 ) -> tuple[str, list]:
     """The SQL of a plan: (material id, cosine distance) rows, nearest first."""
     expression, query = _query_vector_sql(vector)
-    cast = f"{expression}::vector({index.dimensions})"
+    cast, column = index.cast(expression), index.cast("e.vector")
     where, params = filters_where(filters)
     predicate = qualified_predicate(index)
     # A description a curator rejected no longer speaks for its material: nor does its
@@ -150,9 +150,9 @@ def vector_sql(
     if plan.mode == "index":
         sql = (
             "SELECT mi.material_id, nn.distance FROM ("  # noqa: S608 - literals are checked, values are parameters
-            f"SELECT e.image_id, e.vector::vector({index.dimensions}) <=> {cast} AS distance "
+            f"SELECT e.image_id, {column} <=> {cast} AS distance "
             f"FROM {EMBEDDING} e WHERE {predicate} "
-            f"ORDER BY e.vector::vector({index.dimensions}) <=> {cast} LIMIT %s"
+            f"ORDER BY {column} <=> {cast} LIMIT %s"
             f") nn JOIN {IMAGE} mi ON mi.id = nn.image_id "
             f"{'WHERE ' + not_rejected[0] if not_rejected else ''} ORDER BY nn.distance"
         )
@@ -161,10 +161,10 @@ def vector_sql(
         # relaxed_order may return rows slightly out of order: sort them again outside.
         sql = (
             "WITH nn AS MATERIALIZED ("  # noqa: S608 - literals are checked, values are parameters
-            f"SELECT m.id AS material_id, e.vector::vector({index.dimensions}) <=> {cast} "
+            f"SELECT m.id AS material_id, {column} <=> {cast} "
             f"AS distance FROM {EMBEDDING} e {JOINS} "
             f"WHERE {' AND '.join([predicate, *where, *not_rejected])} "
-            f"ORDER BY e.vector::vector({index.dimensions}) <=> {cast} LIMIT %s"
+            f"ORDER BY {column} <=> {cast} LIMIT %s"
             ") SELECT material_id, distance FROM nn ORDER BY distance"
         )
         args = [query, *params, query, fetch]

@@ -30,4 +30,5 @@ def shared_image(row: dict[str, str]) -> Image.Image:
 def shared_embeddings() -> np.ndarray:
     from analysis.providers.offline_image import EfficientNetLite0Embedder
 
-    return EfficientNetLite0Embedder().embed_images([shared_image(r) for r in shared_rows()])
+    images = [shared_image(r) for r in shared_rows()]
+    return EfficientNetLite0Embedder().embed_images(images).vectors

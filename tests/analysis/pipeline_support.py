@@ -22,7 +22,13 @@ from PIL import Image
 from analysis.colors import color_name, rgb_to_hex, srgb_to_lab
 from analysis.description import description_parse
 from analysis.pipeline import PipelineProviders
-from analysis.providers.protocols import DescriptionResult, ProviderError
+from analysis.providers.protocols import (
+    NO_HINTS,
+    DescribeHints,
+    DescriptionResult,
+    EmbeddingBatch,
+    ProviderError,
+)
 
 
 class PixelStatsDescriber:
@@ -30,6 +36,7 @@ class PixelStatsDescriber:
     with a fixed confidence (the knob the tests turn)."""
 
     source = "offline"
+    embedding_model = None
 
     def __init__(
         self, *, material_type: str = "stone", confidence: float = 0.9, model_id: str = "px-1"
@@ -39,7 +46,7 @@ class PixelStatsDescriber:
         self.model_id = model_id
         self.prompt_version = "t1"
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         rgb = np.asarray(image.convert("RGB"), dtype=np.float64).reshape(-1, 3)
         mean = rgb.mean(axis=0)
         lab = [round(float(v), 2) for v in srgb_to_lab(mean)]
@@ -70,14 +77,14 @@ class RgbHistogramEmbedder:
     model = "rgb-hist-64"
     dimensions = 64
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         rows = []
         for image in images:
             rgb = np.asarray(image.convert("RGB").resize((64, 64))).reshape(-1, 3) // 64
             codes = rgb[:, 0] * 16 + rgb[:, 1] * 4 + rgb[:, 2]
             hist = np.bincount(codes, minlength=64).astype(np.float32)
             rows.append(hist / np.linalg.norm(hist))
-        return np.stack(rows)
+        return EmbeddingBatch(np.stack(rows), self.model, self.dimensions)
 
 
 class HashingTextEmbedder:
@@ -86,14 +93,14 @@ class HashingTextEmbedder:
     model = "hash-text-32"
     dimensions = 32
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         rows = []
         for text in texts:
             row = np.zeros(self.dimensions, dtype=np.float32)
             for word in text.lower().split():
                 row[sum(word.encode()) % self.dimensions] += 1.0
             rows.append(row / max(np.linalg.norm(row), 1e-9))
-        return np.stack(rows)
+        return EmbeddingBatch(np.stack(rows), self.model, self.dimensions)
 
 
 class CountingDescriber:
@@ -103,14 +110,15 @@ class CountingDescriber:
         self.inner = inner
         self.model_id = inner.model_id
         self.source = inner.source
-        self.prompt_version = getattr(inner, "prompt_version", "")
+        self.prompt_version = inner.prompt_version
+        self.embedding_model = inner.embedding_model
         self.calls = 0
         self._lock = threading.Lock()
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         with self._lock:
             self.calls += 1
-        return self.inner.describe(image)
+        return self.inner.describe(image, hints=hints)
 
 
 class CountingImageEmbedder:
@@ -121,7 +129,7 @@ class CountingImageEmbedder:
         self.calls = 0
         self.images = 0
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         self.calls += 1
         self.images += len(images)
         return self.inner.embed_images(images)
@@ -134,7 +142,7 @@ class CountingTextEmbedder:
         self.dimensions = inner.dimensions
         self.calls = 0
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         self.calls += 1
         return self.inner.embed_texts(texts)
 
@@ -164,11 +172,12 @@ class UnavailableDescriber:
     model_id = "px-1"
     source = "model"
     prompt_version = "t1"
+    embedding_model = None
 
     def __init__(self, *, retryable: bool = True) -> None:
         self.retryable = retryable
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         raise ProviderError("upstream answered 503", retryable=self.retryable, code="unavailable")
 
 
@@ -192,7 +201,7 @@ def gate_dir() -> Path:
 class GatedDescriber(PixelStatsDescriber):
     """Logs each call to a file, then waits until the test opens the gate (a file appears)."""
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         gates = gate_dir()
         with (gates / "calls.log").open("a") as log:
             log.write("started\n")
@@ -201,7 +210,7 @@ class GatedDescriber(PixelStatsDescriber):
             if time.monotonic() > deadline:
                 raise ProviderError("gate never opened", retryable=False, code="test_gate")
             time.sleep(0.05)
-        result = super().describe(image)
+        result = super().describe(image, hints=hints)
         with (gates / "calls.log").open("a") as log:
             log.write("finished\n")
         return result

@@ -16,7 +16,7 @@ from PIL import Image
 from analysis import caching
 from analysis.ingest import analysis_run_batch
 from analysis.models import Embedding, VisualAnalysis
-from analysis.providers.protocols import DescriptionResult
+from analysis.providers.protocols import NO_HINTS, DescriptionResult
 from analysis.query import query_image_description, query_image_embedding, query_text_embedding
 from tests.analysis.pipeline_support import (
     CountingDescriber,
@@ -186,8 +186,8 @@ def test_query_encodings_are_computed_once_per_content_and_model(backend):
 class FallbackAnsweringDescriber(PixelStatsDescriber):
     """Configured for the vision model, answered by the offline fallback."""
 
-    def describe(self, image):
-        result = super().describe(image)
+    def describe(self, image, *, hints=NO_HINTS):
+        result = super().describe(image, hints=hints)
         return DescriptionResult(
             description=result.description,
             source="offline",

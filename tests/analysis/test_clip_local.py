@@ -17,7 +17,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def _tiny_clip(path) -> None:
-    torch = pytest.importorskip("torch")  # CI installs it (requirements-dev.txt)
+    torch = pytest.importorskip("torch")  # installed on demand: the `needs_ml` mark
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
     config = transformers.CLIPConfig(
@@ -61,6 +61,7 @@ def tiny_clip_dir(tmp_path_factory):
     return path
 
 
+@pytest.mark.needs_ml
 def test_dimensions_come_from_the_checkpoint_config_without_loading_it(tiny_clip_dir):
     embedder = LocalClipEmbedder(tiny_clip_dir, model="clip-vit-b-32")
 
@@ -69,6 +70,7 @@ def test_dimensions_come_from_the_checkpoint_config_without_loading_it(tiny_clip
     assert embedder._loaded is None  # nothing loaded yet
 
 
+@pytest.mark.needs_ml
 def test_images_and_texts_embed_into_one_normalised_space(tiny_clip_dir):
     # given the tiny checkpoint, loaded through the provider
     embedder = LocalClipEmbedder(tiny_clip_dir, batch_size=2)
@@ -79,8 +81,8 @@ def test_images_and_texts_embed_into_one_normalised_space(tiny_clip_dir):
     ]
 
     # when
-    image_vectors = embedder.embed_images(images)
-    text_vectors = embedder.embed_texts(["red oak", "blue tile"])
+    image_vectors = embedder.embed_images(images).vectors
+    text_vectors = embedder.embed_texts(["red oak", "blue tile"]).vectors
 
     # then
     assert isinstance(embedder, ImageEmbedder)
@@ -93,8 +95,12 @@ def test_images_and_texts_embed_into_one_normalised_space(tiny_clip_dir):
     assert abs(float(image_vectors[0] @ image_vectors[1])) < 0.999
     assert abs(float(text_vectors[0] @ text_vectors[1])) < 0.999
     # deterministic: the same input embeds the same way again, alone or in a batch
-    np.testing.assert_allclose(embedder.embed_images(images[:1])[0], image_vectors[0], atol=1e-5)
-    np.testing.assert_allclose(embedder.embed_texts(["red oak"])[0], text_vectors[0], atol=1e-5)
+    np.testing.assert_allclose(
+        embedder.embed_images(images[:1]).vectors[0], image_vectors[0], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        embedder.embed_texts(["red oak"]).vectors[0], text_vectors[0], atol=1e-5
+    )
 
 
 def test_a_folder_without_a_checkpoint_is_unavailable(tmp_path):
@@ -105,6 +111,7 @@ def test_a_folder_without_a_checkpoint_is_unavailable(tmp_path):
     assert not caught.value.retryable
 
 
+@pytest.mark.needs_ml
 def test_broken_weights_are_unavailable_not_a_crash(tmp_path):
     pytest.importorskip("torch")
     (tmp_path / "config.json").write_text(json.dumps({"projection_dim": 512}))
@@ -132,6 +139,7 @@ def test_the_core_imports_without_torch():
     assert result.stdout.strip() == "ok", result.stderr
 
 
+@pytest.mark.needs_ml
 def test_without_torch_the_provider_says_how_to_install_it(tiny_clip_dir, monkeypatch):
     # torch *is* installed here; hiding it is the only way to exercise the missing case
     monkeypatch.setitem(sys.modules, "torch", None)

@@ -41,7 +41,7 @@ def test_images_are_sent_as_data_urls_and_come_back_normalised_in_input_order(se
     embedder = _embedder(server)
 
     # when
-    vectors = embedder.embed_images(_images())
+    vectors = embedder.embed_images(_images()).vectors
 
     # then
     assert isinstance(embedder, ImageEmbedder)
@@ -60,7 +60,7 @@ def test_images_are_sent_as_data_urls_and_come_back_normalised_in_input_order(se
 def test_texts_are_sent_as_strings(server):
     embedder = _embedder(server)
 
-    vectors = embedder.embed_texts(["warm oak plank", "grey concrete"])
+    vectors = embedder.embed_texts(["warm oak plank", "grey concrete"]).vectors
 
     assert isinstance(embedder, TextEmbedder)
     assert vectors.shape == (2, 512)
@@ -71,11 +71,11 @@ def test_texts_are_sent_as_strings(server):
 def test_inputs_are_sent_in_batches(server):
     embedder = _embedder(server, batch_size=2)
 
-    vectors = embedder.embed_texts(["a", "b", "c", "d", "e"])
+    vectors = embedder.embed_texts(["a", "b", "c", "d", "e"]).vectors
 
     assert vectors.shape == (5, 512)
     assert [len(r.body["input"]) for r in server.requests] == [2, 2, 1]
-    single = _embedder(server).embed_texts(["e"])
+    single = _embedder(server).embed_texts(["e"]).vectors
     np.testing.assert_allclose(vectors[4], single[0], atol=1e-6)
 
 

@@ -103,7 +103,7 @@ def test_a_correction_is_curated_approved_embedded_audited_and_diffed(unsure, ad
     text = description_parse(analysis.description).as_text()
     after = _description_embedding(analysis)
     np.testing.assert_allclose(
-        after.vector, HashingTextEmbedder().embed_texts([text])[0], atol=1e-6
+        after.vector, HashingTextEmbedder().embed_texts([text]).vectors[0], atol=1e-6
     )
     assert not np.allclose(after.vector, before.vector)
     # and the audit entry says who changed what
@@ -316,7 +316,7 @@ def test_corrections_stick_across_a_reanalysis_unless_the_curator_overwrites(
     text = description_parse(curated).as_text()
     np.testing.assert_allclose(
         _description_embedding(corrected).vector,
-        HashingTextEmbedder().embed_texts([text])[0],
+        HashingTextEmbedder().embed_texts([text]).vectors[0],
         atol=1e-6,
     )
 

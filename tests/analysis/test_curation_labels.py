@@ -109,7 +109,9 @@ def test_labels_come_back_after_a_model_overwrote_them(
     )
     text = description_parse(corrected.description).as_text()
     vector = Embedding.objects.get(image_id=corrected.image_id, kind="description").vector
-    np.testing.assert_allclose(vector, HashingTextEmbedder().embed_texts([text])[0], atol=1e-6)
+    np.testing.assert_allclose(
+        vector, HashingTextEmbedder().embed_texts([text]).vectors[0], atol=1e-6
+    )
     assert AnalysisAuditEntry.objects.filter(analysis=corrected, action="import").count() == 1
 
     # and importing again changes nothing

@@ -13,6 +13,7 @@ from analysis.providers import factory
 from analysis.providers.openai_vision import OpenAIVisionDescriber
 from analysis.resilience.breaker import breaker_for
 from analysis.selectors import provider_statuses
+from config.settings.providers import with_chains
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def conf(settings, db):
     call_command("createcachetable", verbosity=0)
 
     def configure(**overrides):
-        settings.SWATCH_PROVIDERS = {**settings.SWATCH_PROVIDERS, **overrides}
+        settings.SWATCH_PROVIDERS = with_chains({**settings.SWATCH_PROVIDERS, **overrides})
         factory.reset_providers()
         return settings.SWATCH_PROVIDERS
 
@@ -51,7 +52,7 @@ def test_the_defaults_are_offline_and_load_nothing(conf):
     assert _names(describer) == ["offline-analyser"]
     assert _names(image) == ["offline-image"]
     assert _names(text) == ["offline-text"]
-    # the model names come from the provider classes; no provider is built yet
+    # the model names come from the settings' chain entries; no provider is built yet
     assert image.links[0].known_model == "efficientnet-lite0"
     assert text.links[0].known_model == "all-minilm-l6-v2"
     assert not any(link.built for chain in (describer, image, text) for link in chain.links)
@@ -106,10 +107,14 @@ def test_clip_remote_without_local_weights_falls_back_to_offline(conf):
     ],
 )
 def test_a_wrong_setting_is_a_clear_configuration_error(conf, overrides, message):
-    conf(**overrides)
+    # a wrong choice is refused as the settings load; a missing URL or folder when the chain
+    # is built
+    def configure_and_build():
+        conf(**overrides)
+        return factory.get_describer() if "VISION" in overrides else factory.get_image_embedder()
 
     with pytest.raises(ImproperlyConfigured, match=message):
-        factory.get_describer() if "VISION" in overrides else factory.get_image_embedder()
+        configure_and_build()
 
 
 def test_providers_are_built_once_per_process_until_reset(conf):

@@ -13,8 +13,10 @@ from PIL import Image
 
 from analysis.models import ModelCall
 from analysis.providers.factory import get_describer, get_image_embedder, reset_providers
-from analysis.providers.protocols import ProviderError
+from analysis.providers.protocols import DescribeHints, ProviderError
+from analysis.query import query_image_embedding
 from analysis.resilience.breaker import CircuitState, breaker_for
+from config.settings.providers import with_chains
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     Reply,
@@ -28,8 +30,9 @@ FAKE_KEY = "sk-test-fallback-fake"
 VISION = "meta-llama/Llama-3.2-90B-Vision-Instruct-Turbo"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SHA = "5e" * 32
+HINTS = DescribeHints(image_sha256=SHA)
 # The real fallback: the offline analyser.
-OFFLINE_DESCRIBER = "analysis.providers.offline_analyser.OfflineAnalyser"
+OFFLINE_DESCRIBER = {"class": "analysis.providers.offline_analyser.OfflineAnalyser"}
 
 
 @pytest.fixture
@@ -56,26 +59,28 @@ def redis_cache(settings):
 
 @pytest.fixture
 def providers(settings, server, redis_cache, db):
-    settings.SWATCH_PROVIDERS = {
-        **settings.SWATCH_PROVIDERS,
-        "VISION": "openai",
-        "VISION_BASE_URL": server.base_url,
-        "VISION_API_KEY": FAKE_KEY,
-        "VISION_TIMEOUT": (1.0, 0.5),
-        "IMAGE_EMBEDDER": "clip-remote",
-        "CLIP_REMOTE_URL": server.base_url,
-        "CLIP_WEIGHTS_DIR": None,
-        "HTTP_MAX_ATTEMPTS": 2,
-        "HTTP_BACKOFF_BASE": 0.01,
-        "HTTP_BACKOFF_MAX": 0.02,
-        "HTTP_MAX_RETRY_AFTER": 1.0,
-        "HTTP_MAX_TOTAL_SECONDS": 5.0,
-        "BREAKER_FAILURES": 5,
-        "BREAKER_COOLDOWN": 60,
-        "MODEL_PRICES": f"{VISION}=1.20/1.20",
-        "OFFLINE_DESCRIBER": OFFLINE_DESCRIBER,
-        "OFFLINE_IMAGE_EMBEDDER": "tests.fakes.local_providers.PixelEmbedder",
-    }
+    settings.SWATCH_PROVIDERS = with_chains(
+        {
+            **settings.SWATCH_PROVIDERS,
+            "VISION": "openai",
+            "VISION_BASE_URL": server.base_url,
+            "VISION_API_KEY": FAKE_KEY,
+            "VISION_TIMEOUT": (1.0, 0.5),
+            "IMAGE_EMBEDDER": "clip-remote",
+            "CLIP_REMOTE_URL": server.base_url,
+            "CLIP_WEIGHTS_DIR": None,
+            "HTTP_MAX_ATTEMPTS": 2,
+            "HTTP_BACKOFF_BASE": 0.01,
+            "HTTP_BACKOFF_MAX": 0.02,
+            "HTTP_MAX_RETRY_AFTER": 1.0,
+            "HTTP_MAX_TOTAL_SECONDS": 5.0,
+            "BREAKER_FAILURES": 5,
+            "BREAKER_COOLDOWN": 60,
+            "MODEL_PRICES": f"{VISION}=1.20/1.20",
+            "OFFLINE_DESCRIBER": OFFLINE_DESCRIBER,
+            "OFFLINE_IMAGE_EMBEDDER": {"class": "tests.fakes.local_providers.PixelEmbedder"},
+        }
+    )
     reset_providers()
     yield settings.SWATCH_PROVIDERS
     reset_providers()
@@ -98,7 +103,7 @@ def _ledger() -> list[tuple[str, str, str]]:
 
 
 def test_a_good_answer_comes_from_the_model_and_is_recorded(providers, server, photo):
-    result = get_describer().describe(photo, image_sha256=SHA)
+    result = get_describer().describe(photo, hints=HINTS)
 
     assert result.source == "model"
     assert result.model_id == VISION
@@ -140,7 +145,7 @@ def test_the_offline_analyser_takes_over_and_nothing_is_lost(
     server.script(*replies)
 
     # when
-    result = get_describer().describe(photo, image_sha256=SHA)
+    result = get_describer().describe(photo, hints=HINTS)
 
     # then the work is done by the fallback, and the ledger has both calls
     assert result.source == "offline"
@@ -227,7 +232,7 @@ print(json.dumps([provider_statuses()[0], breaker_for("openai").allow()]))
 
 
 def test_remote_clip_answers_with_its_own_model_name(providers, server, photo):
-    batch = get_image_embedder().embed_images_with_model([photo, photo])
+    batch = get_image_embedder().embed_images([photo, photo])
 
     assert (batch.model, batch.provider, batch.dimensions) == ("clip-vit-b-32", "clip-remote", 512)
     assert batch.vectors.shape == (2, 512)
@@ -242,8 +247,8 @@ def test_remote_clip_down_falls_back_to_the_offline_embedder_under_its_model_nam
     server.script(unavailable(), unavailable(), unavailable(), unavailable())
     embedder = get_image_embedder()
 
-    # when embedding with the model name: the offline embedder answers, and says so
-    batch = embedder.embed_images_with_model([photo])
+    # when embedding: the offline embedder answers, and says so
+    batch = embedder.embed_images([photo])
     assert (batch.model, batch.provider, batch.dimensions) == (
         "test-pixels-48",
         "offline-image",
@@ -251,29 +256,73 @@ def test_remote_clip_down_falls_back_to_the_offline_embedder_under_its_model_nam
     )
     assert batch.vectors.shape == (1, 48)
 
-    # but the Protocol method, whose caller files vectors under `embedder.model` (CLIP),
-    # refuses another model's vectors
-    with pytest.raises(ProviderError):
-        embedder.embed_images([photo])
+    # but a search query, whose vector is compared with the catalog's CLIP vectors, refuses
+    # another model's vector
+    with pytest.raises(ProviderError, match="could only be embedded by test-pixels-48"):
+        query_image_embedding(pixels=photo, sha256=SHA, embedder=embedder)
     assert embedder.model == "clip-vit-b-32"
     assert _ledger() == [
         ("clip-remote", "error", "unavailable"),
         ("offline-image", "ok", ""),
         ("clip-remote", "error", "unavailable"),
+        ("offline-image", "ok", ""),
     ]
 
 
+@pytest.mark.needs_ml
 def test_remote_clip_down_falls_back_to_local_clip_of_the_same_model(
     providers, server, photo, tmp_path, settings
 ):
     from tests.analysis.test_clip_local import _tiny_clip
 
     _tiny_clip(tmp_path)  # skips when torch is absent
-    settings.SWATCH_PROVIDERS = {**providers, "CLIP_WEIGHTS_DIR": str(tmp_path)}
+    settings.SWATCH_PROVIDERS = with_chains({**providers, "CLIP_WEIGHTS_DIR": str(tmp_path)})
     reset_providers()
     server.script(unavailable(), unavailable())
 
-    vectors = get_image_embedder().embed_images([photo])
+    vectors = get_image_embedder().embed_images([photo]).vectors
 
     assert vectors.shape == (1, 24)  # the tiny CLIP's dimensions
     assert _ledger() == [("clip-remote", "error", "unavailable"), ("clip-local", "ok", "")]
+
+
+@pytest.mark.slow
+def test_model_calls_and_the_open_circuit_are_series_at_metrics(providers, server, photo, settings):
+    from django.test import Client
+
+    from tests.metrics_support import scrape
+
+    settings.SWATCH_METRICS = {**settings.SWATCH_METRICS, "TOKEN": "", "ALLOWED_IPS": ["127.0.0.1"]}
+    before = scrape(Client())
+    # given one good answer of the vision model, then an outage of five failed calls
+    server.script(Reply(), *[unavailable() for _ in range(20)])
+    describer = get_describer()
+    sources = [describer.describe(photo).source for _ in range(6)]
+    # and a seventh call, skipped by the open circuit
+    describer.describe(photo)
+
+    after = scrape(Client())
+
+    def grew(name, **labels):
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    assert sources == ["model"] + ["offline"] * 5
+    vision = {"provider": "openai", "purpose": "describe"}
+    assert grew("swatch_model_calls_total", **vision, outcome="ok") == 1
+    assert grew("swatch_model_calls_total", **vision, outcome="error") == 5
+    assert grew("swatch_model_calls_total", **vision, outcome="circuit_open") == 1
+    assert grew("swatch_model_calls_total", provider="offline-analyser", outcome="ok") == 6
+    # latency of the calls that reached the model; none for the skipped one
+    assert grew("swatch_model_call_seconds_count", **vision, outcome="ok") == 1
+    assert grew("swatch_model_call_seconds_count", **vision, outcome="circuit_open") == 0
+    ok = ModelCall.objects.get(provider="openai", outcome="ok")
+    assert grew("swatch_model_cost_usd_total", provider="openai") == pytest.approx(
+        float(ok.cost_usd)
+    )
+    assert grew("swatch_model_tokens_total", provider="openai", kind="prompt") == ok.prompt_tokens
+    # the breaker's shared state, read at scrape time
+    circuit = {"capability": "describe", "provider": "openai"}
+    assert after.value("swatch_circuit_state", **circuit) == 2
+    assert after.value("swatch_circuit_open", **circuit) == 1
+    offline = {"capability": "describe", "provider": "offline-analyser"}
+    assert after.value("swatch_circuit_open", **offline) == 0

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis.providers.fallback import FallbackDescriber, ProviderLink
+from analysis.providers.chains import FallbackDescriber
+from analysis.providers.fallback import ProviderLink
 from analysis.providers.offline_analyser import OfflineAnalyser
 from analysis.providers.offline_image import EfficientNetLite0Embedder
+from analysis.providers.protocols import DescribeHints
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +30,19 @@ class CountingEmbedder:
 
 def _chain(embedder: CountingEmbedder) -> FallbackDescriber:
     analyser = OfflineAnalyser(embedder=embedder)
-    return FallbackDescriber([ProviderLink(name="offline-test", build=lambda: analyser)])
+    link = ProviderLink(
+        name="offline-test", build=lambda: analyser, model_of=lambda p: p.model_id, offline=True
+    )
+    return FallbackDescriber([link])
 
 
 def test_a_matching_embedding_is_used_instead_of_embedding_again(shared_data):
     image = Image.open(next((shared_data / "images" / "wood").glob("*.png"))).convert("RGB")
     embedder = CountingEmbedder()
-    vector = embedder.inner.embed_images([image])[0]
+    vector = embedder.inner.embed_images([image]).vectors[0]
     # when the chain gets the pipeline's vector from the analyser's own model
-    handed = _chain(embedder).describe(image, embedding=vector, embedding_model=embedder.model)
+    hints = DescribeHints(embedding=vector, embedding_model=embedder.model)
+    handed = _chain(embedder).describe(image, hints=hints)
     # then the analyser does not embed again, and answers as it would have by itself
     assert embedder.calls == 0
     by_itself = _chain(embedder).describe(image)
@@ -48,5 +54,7 @@ def test_an_embedding_from_another_model_is_not_handed_on(shared_data):
     image = Image.open(next((shared_data / "images" / "brick").glob("*.png"))).convert("RGB")
     embedder = CountingEmbedder()
     foreign = np.ones(512, dtype=np.float32) / np.sqrt(512)
-    _chain(embedder).describe(image, embedding=foreign, embedding_model="clip-vit-b-32")
+    _chain(embedder).describe(
+        image, hints=DescribeHints(embedding=foreign, embedding_model="clip-vit-b-32")
+    )
     assert embedder.calls == 1

@@ -10,7 +10,7 @@ from analysis.colors import delta_e00, srgb_to_lab
 from analysis.description import description_parse
 from analysis.offline.classifier import type_classifier_fit
 from analysis.providers.offline_analyser import OfflineAnalyser
-from analysis.providers.protocols import ImageDescriber, ProviderError
+from analysis.providers.protocols import DescribeHints, ImageDescriber, ProviderError
 from tests.analysis.offline_support import shared_embeddings, shared_image, shared_rows
 
 
@@ -122,7 +122,8 @@ def test_a_passed_embedding_is_used_instead_of_embedding_again(analyser):
     wood = next(i for i, r in enumerate(rows) if r["category"] == "wood")
     grass = next(i for i, r in enumerate(rows) if r["category"] == "grass")
     # when the wood image is described with the grass vector
-    description = analyser.describe(shared_image(rows[wood]), embedding=vectors[grass]).description
+    hints = DescribeHints(embedding=vectors[grass], embedding_model=analyser.embedding_model)
+    description = analyser.describe(shared_image(rows[wood]), hints=hints).description
     # then the type follows the vector it was given (the caller's, e.g. the pipeline's)
     expected = analyser.classifier.predict(vectors[grass][None])[0]
     assert description.material_type == expected

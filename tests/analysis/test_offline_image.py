@@ -29,24 +29,26 @@ def test_embeddings_are_unit_float32_of_the_declared_size():
     embedder = EfficientNetLite0Embedder()
     images = [shared_image(r) for r in shared_rows()[:3]]
     # when they are embedded
-    vectors = embedder.embed_images(images)
+    vectors = embedder.embed_images(images).vectors
     # then one unit-length float32 row each, of the size the vector index expects
     assert isinstance(embedder, ImageEmbedder)
     assert embedder.model == "efficientnet-lite0"
     assert vectors.shape == (3, embedder.dimensions) == (3, 1704)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert embedder.embed_images([]).shape == (0, 1704)
+    assert embedder.embed_images([]).vectors.shape == (0, 1704)
 
 
 def test_embedding_is_deterministic_and_independent_of_batching():
     # given the same five images, embedded in one batch and in batches of two
     images = [shared_image(r) for r in shared_rows()[10:15]]
-    one_batch = EfficientNetLite0Embedder(batch_size=32).embed_images(images)
-    small_batches = EfficientNetLite0Embedder(batch_size=2).embed_images(images)
+    one_batch = EfficientNetLite0Embedder(batch_size=32).embed_images(images).vectors
+    small_batches = EfficientNetLite0Embedder(batch_size=2).embed_images(images).vectors
     # then the vectors agree (float32 noise only) and a second run is identical
     np.testing.assert_allclose(one_batch, small_batches, atol=1e-5)
-    np.testing.assert_array_equal(one_batch, EfficientNetLite0Embedder().embed_images(images))
+    np.testing.assert_array_equal(
+        one_batch, EfficientNetLite0Embedder().embed_images(images).vectors
+    )
 
 
 def test_a_phone_photo_of_a_texture_is_closer_to_it_than_other_materials_are():
@@ -55,7 +57,7 @@ def test_a_phone_photo_of_a_texture_is_closer_to_it_than_other_materials_are():
     vectors = shared_embeddings()
     embedder = EfficientNetLite0Embedder()
     picks = [i for i, r in enumerate(rows) if r["category"] in {"brick", "grass", "wood"}][::4]
-    photos = embedder.embed_images([_phone_photo(shared_image(rows[i])) for i in picks])
+    photos = embedder.embed_images([_phone_photo(shared_image(rows[i])) for i in picks]).vectors
     for photo, i in zip(photos, picks, strict=True):
         # when the photo is compared with the original and with every other-category image
         others = [j for j, r in enumerate(rows) if r["category"] != rows[i]["category"]]

@@ -14,7 +14,7 @@ def test_text_embeddings_are_unit_384_d_and_deterministic():
     embedder = MiniLMTextEmbedder()
     texts = ["light oak veneer", "red brick wall", ""]
     # when texts are embedded twice
-    first, second = embedder.embed_texts(texts), embedder.embed_texts(texts)
+    first, second = embedder.embed_texts(texts).vectors, embedder.embed_texts(texts).vectors
     # then unit float32 rows of 384, the same both times
     assert isinstance(embedder, TextEmbedder)
     assert embedder.model == "all-minilm-l6-v2"
@@ -35,7 +35,7 @@ def test_related_descriptions_are_closer_than_unrelated_ones():
             "rusty corrugated metal sheet",
             "a thick charcoal wool carpet",
         ]
-    )
+    ).vectors
     # then the paraphrase is the nearest, by a clear margin
     assert query @ paraphrase > 0.6
     assert query @ paraphrase > max(query @ other for other in others) + 0.2
@@ -47,8 +47,10 @@ def test_long_batches_and_long_texts_match_one_by_one_embedding():
     texts = [f"material sample number {i}, brushed steel" for i in range(40)]
     texts[7] = "oak " * 600
     # when they are embedded together and one by one
-    together = embedder.embed_texts(texts)
-    alone = np.stack([embedder.embed_texts([t])[0] for t in (texts[0], texts[7], texts[39])])
+    together = embedder.embed_texts(texts).vectors
+    alone = np.stack(
+        [embedder.embed_texts([t]).vectors[0] for t in (texts[0], texts[7], texts[39])]
+    )
     # then a text's vector does not depend on its neighbours (int8 activations are scaled per
     # run: padding to a batch's longest text would shift them)
     np.testing.assert_allclose(together[[0, 7, 39]], alone, atol=1e-6)

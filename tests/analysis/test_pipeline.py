@@ -12,7 +12,7 @@ from django_q.models import Schedule
 from analysis.description import MaterialDescription
 from analysis.ingest import analysis_run, analysis_run_batch
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, VisualAnalysis
-from analysis.providers.protocols import DescriptionResult
+from analysis.providers.protocols import NO_HINTS, DescriptionResult
 from analysis.services import analysis_targets_prepare
 from materials.intake import embedding_input, image_decode
 from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
@@ -75,14 +75,18 @@ def test_pipeline_writes_the_analysis_and_both_embeddings(shared_data):
     ]
     decoded = embedding_input(image_decode(data=original.read_bytes()))
     np.testing.assert_allclose(
-        image_row.vector, RgbHistogramEmbedder().embed_images([decoded])[0], atol=1e-6
+        image_row.vector, RgbHistogramEmbedder().embed_images([decoded]).vectors[0], atol=1e-6
     )
     assert not np.allclose(
-        image_row.vector, RgbHistogramEmbedder().embed_images([_pixels(image)])[0], atol=1e-6
+        image_row.vector,
+        RgbHistogramEmbedder().embed_images([_pixels(image)]).vectors[0],
+        atol=1e-6,
     )
     assert (text_row.model, text_row.dimensions) == ("hash-text-32", 32)
     np.testing.assert_allclose(
-        text_row.vector, HashingTextEmbedder().embed_texts([expected.as_text()])[0], atol=1e-6
+        text_row.vector,
+        HashingTextEmbedder().embed_texts([expected.as_text()]).vectors[0],
+        atol=1e-6,
     )
 
 
@@ -140,8 +144,8 @@ def test_an_outage_is_retried_then_failed_with_its_reason_and_nothing_half_writt
 class ContradictoryDescriber(PixelStatsDescriber):
     """Schema-valid parts, impossible whole: colour shares adding up to 1.8."""
 
-    def describe(self, image):
-        result = super().describe(image)
+    def describe(self, image, *, hints=NO_HINTS):
+        result = super().describe(image, hints=hints)
         data = result.description.model_dump()
         data["colors"] = [{**data["colors"][0], "share": 0.9}] * 2
         return DescriptionResult(
@@ -198,7 +202,9 @@ def test_a_curated_analysis_keeps_its_description_and_gets_fresh_embeddings(shar
     )
     text_row = Embedding.objects.get(image=image, kind="description")
     np.testing.assert_allclose(
-        text_row.vector, HashingTextEmbedder().embed_texts([curated.as_text()])[0], atol=1e-6
+        text_row.vector,
+        HashingTextEmbedder().embed_texts([curated.as_text()]).vectors[0],
+        atol=1e-6,
     )
     assert Embedding.objects.filter(image=image, kind="image").count() == 1
 
@@ -272,9 +278,9 @@ class RendezvousDescriber(PixelStatsDescriber):
         super().__init__()
         self.barrier = barrier
 
-    def describe(self, image):
+    def describe(self, image, *, hints=NO_HINTS):
         self.barrier.wait()  # raises BrokenBarrierError unless the embedder runs meanwhile
-        return super().describe(image)
+        return super().describe(image, hints=hints)
 
 
 class RendezvousEmbedder(RgbHistogramEmbedder):
@@ -351,13 +357,17 @@ class EmbeddingAwareDescriber(PixelStatsDescriber):
         self.self_embedded = 0
         self.handed: list[np.ndarray] = []
 
-    def describe(self, image, *, embedding=None):
-        if embedding is None:
+    @property
+    def embedding_model(self) -> str:
+        return self.embedder.model
+
+    def describe(self, image, *, hints=NO_HINTS):
+        if hints.embedding is None or hints.embedding_model != self.embedder.model:
             self.self_embedded += 1
-            embedding = self.embedder.embed_images([image])[0]
+            self.embedder.embed_images([image])
         else:
-            self.handed.append(np.asarray(embedding))
-        return super().describe(image)
+            self.handed.append(np.asarray(hints.embedding))
+        return super().describe(image, hints=hints)
 
 
 @pytest.mark.django_db

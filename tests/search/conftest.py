@@ -140,7 +140,7 @@ class CatalogBuilder:
         )
         image = result.image
         with Image.open(image.image.path) as stored:
-            vector = self.image_embedder.embed_images([stored.convert("RGB")])[0]
+            vector = self.image_embedder.embed_images([stored.convert("RGB")]).vectors[0]
         Embedding.objects.create(
             image=image, kind="image", model=IMAGE_MODEL, dimensions=64, vector=vector.tolist()
         )
@@ -161,7 +161,7 @@ class CatalogBuilder:
                 confidence=confidence,
                 model_id="test",
             )
-            text_vector = self.text_embedder.embed_texts([description.as_text()])[0]
+            text_vector = self.text_embedder.embed_texts([description.as_text()]).vectors[0]
             Embedding.objects.create(
                 image=image,
                 kind="description",

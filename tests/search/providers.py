@@ -14,7 +14,12 @@ from PIL import Image
 
 from analysis.colors import color_name, rgb_to_hex, srgb_to_lab
 from analysis.description import CATEGORY_OF_TYPE, MaterialDescription
-from analysis.providers.protocols import DescriptionResult
+from analysis.providers.protocols import (
+    NO_HINTS,
+    DescribeHints,
+    DescriptionResult,
+    EmbeddingBatch,
+)
 
 IMAGE_MODEL = "test-histogram"
 TEXT_MODEL = "test-words"
@@ -29,7 +34,7 @@ class HistogramEmbedder:
     def __init__(self) -> None:
         self.calls = 0
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         self.calls += len(images)
         rows = []
         for image in images:
@@ -37,7 +42,7 @@ class HistogramEmbedder:
             bins = pixels[..., 0] * 16 + pixels[..., 1] * 4 + pixels[..., 2]
             histogram = np.sqrt(np.bincount(bins.ravel(), minlength=64).astype(np.float32))
             rows.append(histogram / np.linalg.norm(histogram))
-        return np.stack(rows).astype(np.float32)
+        return EmbeddingBatch(np.stack(rows).astype(np.float32), self.model, self.dimensions)
 
 
 class WordsEmbedder:
@@ -46,7 +51,7 @@ class WordsEmbedder:
     model = TEXT_MODEL
     dimensions = 64
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> EmbeddingBatch:
         rows = []
         for text in texts:
             vector = np.zeros(64, dtype=np.float32)
@@ -54,7 +59,7 @@ class WordsEmbedder:
                 vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0  # noqa: S324 - a hash, not security
             norm = np.linalg.norm(vector)
             rows.append(vector / norm if norm else vector)
-        return np.stack(rows)
+        return EmbeddingBatch(np.stack(rows), self.model, self.dimensions)
 
 
 def describe_color(
@@ -90,6 +95,7 @@ class MeanColorDescriber:
     model_id = "test-mean-color"
     source = "offline"
     prompt_version = "1"
+    embedding_model = None
 
     def __init__(
         self, types_by_color: dict[str, str] | None = None, gate: threading.Event | None = None
@@ -98,7 +104,7 @@ class MeanColorDescriber:
         self.gate = gate
         self.calls = 0
 
-    def describe(self, image: Image.Image) -> DescriptionResult:
+    def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         self.calls += 1
         if self.gate is not None and not self.gate.wait(timeout=30):
             raise TimeoutError("test gate never opened")

@@ -12,14 +12,13 @@ from django.db import connection
 
 from materials.models import Catalog
 from search.benchmark import synthetic
+from search.benchmark.claims import synthetic_catalogs_abandoned_drop, synthetic_run_claimed
 from search.benchmark.run import BenchmarkError, search_benchmark
 from search.benchmark.synthetic import (
     SyntheticCatalog,
     synthetic_catalog_drop,
     synthetic_catalog_exists,
     synthetic_catalog_load,
-    synthetic_catalogs_abandoned_drop,
-    synthetic_run_claimed,
 )
 
 PATHS = ("raw_sql", "vector", "fused", "api")
@@ -29,7 +28,7 @@ def _bench_leftovers() -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM analysis_embedding WHERE model LIKE 'bench-%%'")
         embeddings = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'emb_hnsw_bench_%%'")
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname ~ '^emb_[a-z]+_bench_'")
         indexes = cursor.fetchone()[0]
     return embeddings, indexes
 

@@ -43,7 +43,7 @@ def test_a_rejected_descriptions_embedding_no_longer_matches(
     # given a material described as cork, and one described as wood
     cork = catalog_builder.add("sample one", (180, 140, 90), material_type="cork")
     catalog_builder.add("sample two", (120, 80, 40), material_type="wood")
-    query = WordsEmbedder().embed_texts(["cork"])[0]
+    query = WordsEmbedder().embed_texts(["cork"]).vectors[0]
 
     def similarity():
         hits = semantic_search(vector=query, model=TEXT_MODEL, dimensions=64, text="",

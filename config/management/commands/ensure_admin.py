@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = (
         "Create a superuser 'admin' with a fresh random password when there is no superuser yet, "
-        "and print the password once (the run command calls it, so a first run can log in)."
+        "and print the login (the run command repeats it in its final banner)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -15,9 +15,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         users = get_user_model()
-        if users.objects.filter(is_superuser=True).exists():
-            self.stdout.write("a superuser exists already; no new login created")
+        existing = users.objects.filter(is_superuser=True).order_by("pk").first()
+        if existing is not None:
+            name = existing.get_username()
+            self.stdout.write(
+                f"login: {name} (made earlier, password shown then; a new one: "
+                f".venv/bin/python manage.py changepassword {name})"
+            )
             return
         password = secrets.token_urlsafe(12)
         users.objects.create_superuser(options["username"], "", password)
-        self.stdout.write(f"admin login created: {options['username']} / {password}")
+        self.stdout.write(f"login: {options['username']} / {password} (created now)")

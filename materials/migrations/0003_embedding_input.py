@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('materials', '0001_initial'),
+        ('materials', '0002_material_attributes_gin'),
     ]
 
     operations = [
