@@ -60,3 +60,17 @@ def database_config(*, url: str | None, pgdata: Path, name: str) -> dict[str, An
 
         return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     return embedded_database_config(pgdata, name)
+
+
+def embedded_server_revive(pgdata: Path) -> bool:
+    """Start the embedded server again if it has stopped (killed, crashed, `embedded_db
+    stop`). Under pgserver's inter-process lock, so of several processes that find it gone
+    one starts it and the others find it running. True when it is running afterwards."""
+    server = embedded_server(pgdata)
+    info = server._postmaster_info
+    if info is not None and info.is_running():
+        return True
+    with server._lock:
+        server.ensure_postgres_running()
+    logger.warning("the embedded PostgreSQL in %s had stopped: started it again", pgdata)
+    return True

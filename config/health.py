@@ -1,10 +1,21 @@
-"""`GET /healthz`: is the database there, which pgvector, how deep is the queue."""
+"""`GET /healthz`: is the database there, which pgvector, how deep is the queue, is the shared
+cache reachable and where are rate limits counted.
+
+`status` is `ok`, `degraded` (the node serves searches, but something it shares with others is
+missing: the cache or the broker is unreachable, or rate limits are counted per process) with
+200, or `down` with 503 when the database does not answer (the embedded one is started again
+meanwhile: `restarting`).
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from config.errors.outages import CACHE_ERRORS
 
 
 def database_health() -> dict:
@@ -15,12 +26,22 @@ def database_health() -> dict:
             cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
             row = cursor.fetchone()
     except DatabaseError as exc:
-        return {"ok": False, "error": exc.__class__.__name__}
+        from config.errors.outages import DATABASE
+        from config.errors.recovery import outage_noticed
+
+        outage_noticed(DATABASE)
+        return {
+            "ok": False,
+            "error": exc.__class__.__name__,
+            "embedded": bool(getattr(settings, "EMBEDDED_DATABASE", False)),
+            "restarting": bool(getattr(settings, "EMBEDDED_DATABASE", False)),
+        }
     return {
         "ok": row is not None,
         "vendor": connection.vendor,
         "server_version": server_version,
         "pgvector_version": row[0] if row else None,
+        "embedded": bool(getattr(settings, "EMBEDDED_DATABASE", False)),
     }
 
 
@@ -35,6 +56,24 @@ def queue_health() -> dict:
     return {"ok": True, "broker": broker.__class__.__name__, "depth": depth}
 
 
+def cache_health() -> dict:
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = getattr(backend, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return {"ok": True, "backend": backend.__class__.__name__}
+    try:
+        client.get_client(write=True).ping()
+    except CACHE_ERRORS as exc:
+        return {"ok": False, "backend": "redis", "error": exc.__class__.__name__}
+    return {"ok": True, "backend": "redis"}
+
+
+def ratelimit_health() -> dict:
+    from search.ratelimit.windows import ratelimit_status
+
+    return ratelimit_status()
+
+
 def providers_health() -> list[dict]:
     from analysis.selectors import provider_statuses
 
@@ -44,15 +83,20 @@ def providers_health() -> list[dict]:
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     database = database_health()
-    queue = queue_health() if database["ok"] else {"ok": False, "error": "database unavailable"}
-    providers = providers_health() if database["ok"] else []
-    ok = database["ok"] and queue["ok"]
+    if not database["ok"]:
+        return JsonResponse({"status": "down", "database": database}, status=503)
+    queue = queue_health()
+    shared_cache = cache_health()
+    rate_limits = ratelimit_health()
+    degraded = not (queue["ok"] and shared_cache["ok"]) or rate_limits["degraded"]
     return JsonResponse(
         {
-            "status": "ok" if ok else "degraded",
+            "status": "degraded" if degraded else "ok",
             "database": database,
             "queue": queue,
-            "providers": providers,
+            "cache": shared_cache,
+            "rate_limits": rate_limits,
+            "providers": providers_health(),
         },
-        status=200 if ok else 503,
+        status=200,
     )

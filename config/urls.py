@@ -6,6 +6,12 @@ from django.views.static import serve
 from config.health import healthz
 from config.observability.views import metrics, readyz
 
+# The one error path (config/errors): JSON envelope under /api/, the site's own pages elsewhere.
+handler400 = "config.errors.handlers.bad_request"
+handler403 = "config.errors.handlers.permission_denied"
+handler404 = "config.errors.handlers.page_not_found"
+handler500 = "config.errors.handlers.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -39,6 +39,7 @@ class SearchConfig:
     strategy_workers: int = 0
     semantic_ef_search: int = 40
     rates: dict[str, Rate] = field(default_factory=dict)
+    lookup_rates: dict[str, Rate] = field(default_factory=dict)
 
 
 def weights_from_text(text: str) -> dict[str, float]:
@@ -87,6 +88,10 @@ def _parsed(frozen: tuple) -> SearchConfig:
         strategy_workers=raw.get("STRATEGY_WORKERS", 0),
         semantic_ef_search=raw.get("SEMANTIC_EF_SEARCH", 40),
         rates={name: rate_from_text(name, text) for name, text in dict(raw["RATES"]).items()},
+        lookup_rates={
+            name: rate_from_text(name, text)
+            for name, text in dict(raw.get("LOOKUP_RATES", {})).items()
+        },
     )
 
 

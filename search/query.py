@@ -11,11 +11,13 @@ from PIL import Image
 
 from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab, srgb_to_lab
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
+from search import bounds
 from search.conf import FUSIONS, STRATEGIES
 from search.errors import SearchError
 
 MAX_LIMIT = 100
 MAX_PAGE = 50
+MAX_TEXT = 1000
 # A requested colour matches the palette names within this CIEDE2000 distance of it.
 COLOR_FILTER_DELTA_E = 12.0
 FILTER_KEYS = (
@@ -89,6 +91,7 @@ class SearchQuery:
             raise SearchError(
                 "invalid_page", f"page must be between 1 and {MAX_PAGE}.", field="page"
             )
+        bounds.query_check(self, max_text=MAX_TEXT)
 
 
 def _strings(value: Any, name: str, *, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -97,6 +100,7 @@ def _strings(value: Any, name: str, *, allowed: tuple[str, ...] | None = None) -
         raise SearchError(
             "invalid_filter", f"{name} must be a string or a list of strings.", field=name
         )
+    bounds.values_check(values, field=name)
     cleaned = tuple(v.strip().lower() for v in values if v.strip())
     if allowed is not None:
         for item in cleaned:
@@ -140,20 +144,16 @@ def _color_names_near(lab: tuple[float, float, float]) -> tuple[str, ...]:
 
 
 def _catalogs(value: Any) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    values = value if isinstance(value, list) else [value]
-    ids, names = [], []
-    for item in values:
-        if isinstance(item, bool) or not isinstance(item, int | str) or item == "":
-            raise SearchError(
-                "invalid_filter",
-                "filters.catalog must be a catalog id or name, or a list of them.",
-                field="filters.catalog",
-            )
-        if isinstance(item, int) or item.isdigit():
-            ids.append(int(item))
-        else:
-            names.append(item)
-    return tuple(ids), tuple(names)
+    refs = [
+        bounds.catalog_ref(item, field="filters.catalog")
+        for item in _listed(value, "filters.catalog")
+    ]
+    ids = tuple(ref for ref in refs if isinstance(ref, int))
+    return ids, tuple(ref for ref in refs if isinstance(ref, str))
+
+
+def _listed(value: Any, name: str) -> list:
+    return bounds.values_check(value if isinstance(value, list) else [value], field=name)
 
 
 def _json_object(value: Any, name: str) -> dict[str, Any]:
@@ -168,6 +168,7 @@ def filters_parse(*, raw: Any) -> SearchFilters:
         return SearchFilters()
     if not isinstance(raw, dict):
         raise SearchError("invalid_filter", "filters must be a JSON object.", field="filters")
+    bounds.json_check(raw, field="filters")
     for key in raw:
         if key not in FILTER_KEYS:
             raise SearchError(
@@ -220,6 +221,7 @@ def weights_parse(*, raw: Any, defaults: dict[str, float]) -> dict[str, float]:
             'weights must be an object like {"vector": 1, "properties": 0.5}.',
             field="weights",
         )
+    bounds.json_check(raw, field="weights")
     for name, value in raw.items():
         if name not in STRATEGIES:
             raise SearchError(

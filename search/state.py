@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,8 +17,11 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 
 from analysis.curation.revision import KEY as REVISION_KEY
 from analysis.curation.revision import descriptions_revision
+from config.errors.outages import CACHE_ERRORS
 from search.background import later, later_on_a_connection
 from search.database_cache import database_cache, database_cache_lookup, database_cache_write
+
+logger = logging.getLogger("swatch.search")
 
 REFINEMENT_PENDING = "pending"
 REFINEMENT_DONE = "done"
@@ -111,6 +115,15 @@ def _redis_client():
     return client if hasattr(client, "get_client") and hasattr(client, "encode") else None
 
 
+def _redis_lookup(client, keys: list[str], state: QueryState, state_ttl: int) -> dict[str, Any]:
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    pipeline.mget([client.make_key(key) for key in keys])
+    if state_ttl:
+        client.set(_key(state.query_id), state.as_data(), state_ttl, client=pipeline)
+    values = pipeline.execute()[0]
+    return {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+
+
 def answer_lookup(*, state: QueryState, state_ttl: int = 0) -> AnswerLookup:
     """The result key of a state and what the cache holds under it; with `state_ttl`, the
     state is saved in the same round trip (Redis, or the database cache).
@@ -125,12 +138,11 @@ def answer_lookup(*, state: QueryState, state_ttl: int = 0) -> AnswerLookup:
     client, database = _redis_client(), database_cache()
     saved = bool(state_ttl) and (client is not None or database is not None)
     if client is not None:
-        pipeline = client.get_client(write=True).pipeline(transaction=False)
-        pipeline.mget([client.make_key(key) for key in keys])
-        if state_ttl:
-            client.set(_key(state.query_id), state.as_data(), state_ttl, client=pipeline)
-        values = pipeline.execute()[0]
-        found = {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
+        try:
+            found = _redis_lookup(client, keys, state, state_ttl)
+        except CACHE_ERRORS as exc:  # Redis down: a miss, and the state is not kept
+            logger.warning("search cache unreachable (%s): answering without it", exc)
+            found, saved = {}, False
     elif database is not None:
         saved_state = [(_key(state.query_id), state.as_data(), state_ttl)] if state_ttl else []
         found = database_cache_lookup(database, keys, save=saved_state)
@@ -159,7 +171,10 @@ def _cache_set_each(entries: list[tuple[str, Any, int]]) -> None:
         pipeline = client.get_client(write=True).pipeline()
         for key, value, ttl in entries:
             client.set(key, value, ttl, client=pipeline)
-        pipeline.execute()
+        try:
+            pipeline.execute()
+        except CACHE_ERRORS as exc:  # Redis down: not cached, which a cache may do
+            logger.warning("search cache unreachable (%s): not cached", exc)
         return
     database = database_cache()
     if database is not None:

@@ -9,4 +9,5 @@ from config.settings.logs import *  # noqa: F403
 from config.settings.observability import *  # noqa: F403
 from config.settings.providers import *  # noqa: F403
 from config.settings.queue import *  # noqa: F403
+from config.settings.security import *  # noqa: F403
 from config.settings.swatch import *  # noqa: F403

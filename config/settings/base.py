@@ -50,7 +50,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer and log line of the request carries its id (config/request_id.py).
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # 413 from Content-Length, before the body is read (config/request_limits.py).
+    "config.request_limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,10 +114,14 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get_optional(env.MEDIA_ROOT) or VAR_DIR / "media")
 SERVE_MEDIA = env.get_bool(env.SERVE_MEDIA)
 
-# Uploads stay in memory up to the intake cap: query images are never written to disk.
+# Uploads stay in memory up to the intake cap, whatever the view: query images are never
+# written to disk (config/uploads.py). A request body past MAX_REQUEST_BYTES is refused (413)
+# from its Content-Length before it is read (config/request_limits.py).
 MAX_UPLOAD_BYTES = env.get_int(env.MAX_UPLOAD_BYTES)
+MAX_REQUEST_BYTES = int(env.get_optional(env.MAX_REQUEST_BYTES) or MAX_UPLOAD_BYTES + 1_048_576)
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1_048_576
+FILE_UPLOAD_HANDLERS = ["config.uploads.MemoryOnlyUploadHandler"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
 if not DEBUG and ENVIRONMENT == "production":
     SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,7 @@ from config.settings.base import VAR_DIR
 
 # --- database -----------------------------------------------------------------------------
 EMBEDDED_PGDATA = Path(env.get_optional(env.EMBEDDED_PGDATA) or VAR_DIR / "pgdata")
+EMBEDDED_DATABASE = not env.get_optional(env.DATABASE_URL)
 DATABASES = {
     "default": database_config(
         url=env.get_optional(env.DATABASE_URL),

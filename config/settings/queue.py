@@ -15,9 +15,20 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_PREFIX,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # A Redis that does not answer costs a request this long at most: then the
+                # call fails (a miss; limits count per process, search/ratelimit/windows.py).
+                "SOCKET_CONNECT_TIMEOUT": env.get_float(env.CACHE_TIMEOUT),
+                "SOCKET_TIMEOUT": env.get_float(env.CACHE_TIMEOUT),
+            },
         }
     }
+    # Cache reads and writes that fail are misses, not errors (logged): search keeps
+    # answering while Redis is down. Rate limits and the breaker handle it themselves.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "swatch.cache"
 else:
     # Shared by every process (web, worker, commands), unlike the local-memory cache.
     CACHES = {

@@ -40,6 +40,8 @@ SWATCH_SEARCH = {
         "minute": env.get_str(env.SEARCH_RATE_MINUTE),
         "hour": env.get_str(env.SEARCH_RATE_HOUR),
     },
+    # Reading a stored search (polling, paging): search/ratelimit/limits.py.
+    "LOOKUP_RATES": {"lookup": env.get_str(env.SEARCH_RATE_LOOKUP)},
 }
 
 

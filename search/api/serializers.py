@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from materials.models import Material
+from search.bounds import BIGINT_MAX
 from search.query import MAX_LIMIT, MAX_PAGE, QueryImage
 from search.selectors import material_analysis, material_thumbnail_url
 
@@ -67,6 +68,10 @@ class JSONObjectField(serializers.Field):
                 raise serializers.ValidationError(
                     f"Not valid JSON: {exc.msg}.", code="invalid_json"
                 ) from exc
+            except RecursionError as exc:
+                raise serializers.ValidationError(
+                    "Not valid JSON: nested too deeply.", code="invalid_json"
+                ) from exc
         if not isinstance(data, dict):
             raise serializers.ValidationError("Must be a JSON object.", code="invalid_object")
         return data
@@ -78,7 +83,9 @@ class JSONObjectField(serializers.Field):
 class SearchRequestSerializer(serializers.Serializer):
     image = QueryImageField(required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
-    material_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    material_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=BIGINT_MAX
+    )
     negative_image = QueryImageField(required=False, allow_null=True)
     negative_text = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, default=""

@@ -1,6 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import config.converters  # noqa: F401 - registers <id:…>
 from search.api import views
 
 urlpatterns = [
@@ -8,12 +9,12 @@ urlpatterns = [
     path("v1/search/<str:query_id>/", views.SearchResultView.as_view(), name="api-search-result"),
     path("v1/materials/", views.MaterialListView.as_view(), name="api-materials"),
     path(
-        "v1/materials/<int:material_id>/",
+        "v1/materials/<id:material_id>/",
         views.MaterialDetailView.as_view(),
         name="api-material",
     ),
     path(
-        "v1/materials/<int:material_id>/similar/",
+        "v1/materials/<id:material_id>/similar/",
         views.MaterialSimilarView.as_view(),
         name="api-material-similar",
     ),

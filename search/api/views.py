@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from search.api.parsers import BoundedJSONParser
 from search.api.serializers import (
     MaterialListQuerySerializer,
     MaterialSerializer,
@@ -16,16 +19,18 @@ from search.api.serializers import (
     SearchRequestSerializer,
     SimilarRequestSerializer,
 )
-from search.api.throttling import SearchRateThrottle
+from search.api.throttling import LookupRateThrottle, SearchRateThrottle
 from search.conf import search_config
 from search.errors import SearchError
 from search.query import search_query_build
 from search.selectors import material_get, material_list
 from search.services import search_answer_get, search_run
 
+QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
+
 
 class SearchView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     throttle_classes = [SearchRateThrottle]
 
     @extend_schema(
@@ -49,8 +54,17 @@ class SearchView(APIView):
 
 
 class SearchResultView(APIView):
+    throttle_classes = [LookupRateThrottle]
+
     @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
     def get(self, request: Request, query_id: str) -> Response:
+        if not QUERY_ID.fullmatch(query_id):
+            raise SearchError(
+                "query_not_found",
+                "No such query; run the search again.",
+                field="query_id",
+                status=404,
+            )
         return Response(search_answer_get(query_id=query_id).as_dict())
 
 

@@ -20,11 +20,11 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
-from search.api.throttling import rate_consume
 from search.conf import search_config
 from search.errors import SearchError
 from search.metrics import RATE_LIMITED
 from search.query import MAX_LIMIT, QueryImage, search_query_build
+from search.ratelimit.limits import rate_consume, rate_ident
 from search.results import SearchAnswer
 from search.services import search_answer_get, search_run
 
@@ -120,12 +120,12 @@ def query_image_from_preview(*, data_url: str, token: str) -> QueryImage:
     return QueryImage(pixels=pixels, sha256=sha)
 
 
-def rate_check(*, user_id: int | None, address: str) -> None:
-    """Count one search against the same limits as the API; `RateLimited` when over."""
-    ident = f"user:{user_id}" if user_id is not None else f"ip:{address}"
-    wait = rate_consume(ident=ident)
+def rate_check(*, user_id: int | None, address: str, scope: str = "search") -> None:
+    """Count one search (or, scope `lookup`, one look-up of a stored search) against the same
+    limits as the API; `RateLimited` when over."""
+    wait = rate_consume(ident=rate_ident(user_id=user_id, address=address), scope=scope)
     if wait is not None:
-        RATE_LIMITED.labels(scope="search", surface="page").inc()
+        RATE_LIMITED.labels(scope=scope, surface="page").inc()
         raise RateLimited(retry_after=max(1, int(wait + 0.999)))
 
 

@@ -9,6 +9,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from analysis.providers.protocols import ProviderError
+from config.client_address import client_address
+from config.uploads import MemoryOnlyUploadHandler
 from materials.intake import ImageIntakeError
 from search.errors import SearchError
 from search.pages.forms import SearchForm
@@ -22,8 +24,8 @@ from search.pages.services import (
     preview_build,
     query_image_from_preview,
     query_image_from_upload,
+    rate_check,
 )
-from search.pages.uploads import MemoryOnlyUploadHandler
 from search.selectors import material_get
 
 FILTER_FIELDS = ("catalog", "material_type", "color", "finish", "min_confidence")
@@ -60,7 +62,7 @@ def _query_image(form: SearchForm, handler: MemoryOnlyUploadHandler):
 @csrf_exempt  # the upload handler must be set before CSRF reads the body: see the inner view
 @require_http_methods(["GET", "POST"])
 def search_page(request: HttpRequest) -> HttpResponse:
-    handler = MemoryOnlyUploadHandler(request)
+    handler = MemoryOnlyUploadHandler(request, raise_on_overflow=False)
     request.upload_handlers = [handler]
     return _search_page(request, handler)
 
@@ -105,7 +107,7 @@ def _search_page(request: HttpRequest, handler: MemoryOnlyUploadHandler) -> Http
             material_id=form.cleaned_data.get("like"),
             filters=form.filters(),
             user_id=request.user.pk if request.user.is_authenticated else None,
-            address=request.META.get("REMOTE_ADDR", ""),
+            address=client_address(request),
         )
     except ImageIntakeError as exc:
         context["error"] = _error(exc.code, exc.message, "image")
@@ -134,6 +136,11 @@ def _search_page(request: HttpRequest, handler: MemoryOnlyUploadHandler) -> Http
 def search_results_partial(request: HttpRequest) -> HttpResponse:
     """The results section alone, for the page's script: progressive refinement and paging."""
     try:
+        rate_check(
+            user_id=request.user.pk if request.user.is_authenticated else None,
+            address=client_address(request),
+            scope="lookup",
+        )
         paged: PageAnswer = page_answer_get(
             query_id=request.GET.get("q", ""), page=_page_number(request)
         )
@@ -144,6 +151,15 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
             {"error": _error(exc.code, exc.message, exc.field)},
             status=exc.status,
         )
+    except RateLimited as exc:
+        response = render(
+            request,
+            "search/_results.html",
+            {"error": _error("rate_limited", exc.message)},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     return render(request, "search/_results.html", {"paged": paged})
 
 

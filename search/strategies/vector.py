@@ -45,6 +45,8 @@ IMAGE_OVERFETCH = 2
 # cross-checking signal can afford; an over-fetch would double its index walk.
 DESCRIPTION_OVERFETCH = 1
 
+HNSW_EF_SEARCH_MAX = 1000  # the largest hnsw.ef_search pgvector accepts
+
 
 # A hit's row of the search read model (`search.models.MaterialFacets`), read in the same
 # statement as an unfiltered search: its category, the compared fields of its description
@@ -235,7 +237,7 @@ def vector_search(
     if with_rows:
         best = limit if rows_of_best is None else rows_of_best
         sql, args = _with_facets_sql(sql), [*args, list(excluded), limit, best]
-    ef_search = max(ef_search, fetch)
+    ef_search = min(max(ef_search, fetch), HNSW_EF_SEARCH_MAX)  # pgvector refuses more
     if plan.mode == "index" and connection.get_autocommit():
         with connection.cursor() as cursor:
             _session_ef_search(cursor, ef_search)

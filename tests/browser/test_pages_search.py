@@ -8,7 +8,7 @@ import io
 import uuid
 
 from PIL import Image, ImageEnhance
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -38,11 +38,49 @@ def wait(driver, timeout=WAIT):
     return WebDriverWait(driver, timeout, ignored_exceptions=[StaleElementReferenceException])
 
 
+def _gone(exc: WebDriverException) -> bool:
+    """The element was read while its document or section was being replaced."""
+    return isinstance(exc, StaleElementReferenceException) or "does not belong to the document" in (
+        exc.msg or ""
+    )
+
+
 def cards(driver) -> list[int]:
-    return [
-        int(card.get_attribute("data-material-id"))
-        for card in driver.find_elements(By.CSS_SELECTOR, "#results .card")
-    ]
+    """The material ids on the page, read again if the section was swapped mid-read."""
+
+    def read(d):
+        try:
+            return (
+                [
+                    int(card.get_attribute("data-material-id"))
+                    for card in d.find_elements(By.CSS_SELECTOR, "#results .card")
+                ],
+            )
+        except WebDriverException as exc:
+            if _gone(exc):
+                return None
+            raise
+
+    return wait(driver).until(read)[0]
+
+
+def load_page(driver, action) -> None:
+    """Run `action` (a click or submit that loads a page) and wait for the new page, parsed to
+    its footer: nothing is read from the old document or from one still arriving."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    action()
+
+    def old_gone(_):
+        try:
+            old.tag_name  # noqa: B018 - any read of the old document's element
+        except WebDriverException as exc:
+            if _gone(exc):
+                return True
+            raise
+        return False
+
+    wait(driver).until(old_gone)
+    wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".site-footer")))
 
 
 def search_with_file(driver, live_url, path, text: str = "") -> None:
@@ -50,7 +88,7 @@ def search_with_file(driver, live_url, path, text: str = "") -> None:
     driver.find_element(By.ID, "id_image").send_keys(str(path))
     if text:
         driver.find_element(By.ID, "id_text").send_keys(text)
-    driver.find_element(By.CSS_SELECTOR, ".text-row button[type=submit]").click()
+    load_page(driver, driver.find_element(By.CSS_SELECTOR, ".text-row button[type=submit]").click)
     wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results, #search-error")))
 
 
@@ -83,8 +121,13 @@ def test_photo_upload_shows_results_badges_then_the_refined_ranking(
     assert preview.get_attribute("src").startswith("data:image/jpeg;base64,")
     # and the original sample comes first, with its "why it matched" badges
     assert cards(browser)[0] == analysed_catalog.materials[stem].pk
-    first = browser.find_element(By.CSS_SELECTOR, "#results .card")
-    assert first.find_element(By.CSS_SELECTOR, '.badge[data-strategy="vector"]').is_displayed()
+    assert wait(browser).until(
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, "#results .card")
+            .find_element(By.CSS_SELECTOR, '.badge[data-strategy="vector"]')
+            .is_displayed()
+        )
+    )
     # and once the image is analysed, the page swaps in the refined ranking by itself
     wait_refined(browser)
     section = browser.find_element(By.ID, "results")
@@ -122,9 +165,7 @@ def test_filters_narrow_the_results_to_what_was_chosen(
     assert others, "the sample catalog holds more than one material type"
     other = others[0]
     select.select_by_value(other)
-    old_results = browser.find_element(By.ID, "results")
-    browser.find_element(By.CSS_SELECTOR, ".apply-filters").click()
-    wait(browser).until(EC.staleness_of(old_results))
+    load_page(browser, browser.find_element(By.CSS_SELECTOR, ".apply-filters").click)
     wait(browser).until(EC.presence_of_element_located((By.ID, "results")))
 
     # then the image was searched again (it came back from the page) and only that type shows
@@ -147,11 +188,11 @@ def test_detail_page_then_more_like_this(browser, live_url, analysed_catalog, tm
     stem = first_stem(analysed_catalog, "marble")
     material = analysed_catalog.materials[stem]
     search_with_file(browser, live_url, phone_photo(analysed_catalog.files[stem], tmp_path))
+    wait_refined(browser)  # no swap of the results while the card is clicked
 
     # when its card is opened
-    browser.find_element(
-        By.CSS_SELECTOR, f'.card[data-material-id="{material.pk}"] .card-title a'
-    ).click()
+    link = f'.card[data-material-id="{material.pk}"] .card-title a'
+    load_page(browser, browser.find_element(By.CSS_SELECTOR, link).click)
     wait(browser).until(EC.url_contains(f"/materials/{material.pk}/"))
 
     # then the page shows its images, colour swatches, analysis source and confidence
@@ -169,7 +210,7 @@ def test_detail_page_then_more_like_this(browser, live_url, analysed_catalog, tm
     assert not browser.find_elements(By.ID, "admin-link")  # not staff
 
     # and "more like this" searches by the material, leaving it out
-    browser.find_element(By.LINK_TEXT, "More like this").click()
+    load_page(browser, browser.find_element(By.LINK_TEXT, "More like this").click)
     wait(browser).until(EC.presence_of_element_located((By.ID, "results")))
     assert browser.find_element(By.ID, "results-heading").text == "More like this"
     found = cards(browser)
@@ -190,7 +231,7 @@ def test_text_search_finds_the_named_material(browser, live_url, analysed_catalo
     browser.get(live_url + "/")
     box = browser.find_element(By.ID, "id_text")
     box.send_keys("brick")
-    box.submit()
+    load_page(browser, box.submit)
     wait(browser).until(EC.presence_of_element_located((By.ID, "results")))
 
     # then bricks come first
@@ -244,7 +285,7 @@ def test_dropped_image_is_previewed_and_searched(browser, live_url, analysed_cat
     preview = browser.find_element(By.ID, "preview-img")
     assert preview.is_displayed()
     assert preview.get_attribute("src").startswith("blob:")
-    browser.find_element(By.CSS_SELECTOR, ".text-row button[type=submit]").click()
+    load_page(browser, browser.find_element(By.CSS_SELECTOR, ".text-row button[type=submit]").click)
     wait(browser).until(EC.presence_of_element_located((By.ID, "results")))
     assert cards(browser)[0] == analysed_catalog.materials[stem].pk
 
@@ -303,9 +344,7 @@ def test_without_javascript_the_form_shows_the_fast_results(
     # and a filter applied afterwards searches the same image again, without re-choosing it
     select = Select(driver.find_element(By.ID, "id_catalog"))
     select.select_by_visible_text(analysed_catalog.catalog.name)
-    old_results = driver.find_element(By.ID, "results")
-    driver.find_element(By.CSS_SELECTOR, ".apply-filters").click()
     # the old page's results are still there until the new page replaces them
-    wait(driver).until(EC.staleness_of(old_results))
+    load_page(driver, driver.find_element(By.CSS_SELECTOR, ".apply-filters").click)
     wait(driver).until(EC.presence_of_element_located((By.ID, "results")))
     assert analysed_catalog.materials[stem].pk in cards(driver)[:3]

@@ -252,7 +252,8 @@ def error_of(response, status=400):
     assert response.status_code == status, response.content
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "field"}
+    assert set(body["error"]) == {"code", "message", "field", "request_id"}
+    assert body["error"]["request_id"] == response["X-Request-ID"]
     return body["error"]
 
 

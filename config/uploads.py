@@ -1,7 +1,14 @@
-"""Uploads held in memory only. Django spills uploads above FILE_UPLOAD_MAX_MEMORY_SIZE to a
-temporary file; a query image must never touch the disk, so the search page reads files with
-this handler alone: past the intake cap the file is dropped (and reported as too large), not
-spilled."""
+"""Uploads held in memory only, never spilled to a temporary file: a query image must never
+touch the disk. Django spills uploads above FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file;
+this handler is the only one (`FILE_UPLOAD_HANDLERS`), and past the intake cap it lets go of
+the file instead. `RequestSizeLimitMiddleware` (config/request_limits.py) refuses most
+oversized requests from their Content-Length before this reads a byte; this catches the rest
+(a chunked body, or a lying Content-Length).
+
+By default an oversized file raises `UploadTooLarge` (a 413); the search page makes its own
+handler with `raise_on_overflow=False`, which drops the file and reports it in `too_large`,
+so the page can show its form again with the message.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,18 @@ from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 
+class UploadTooLarge(Exception):
+    def __init__(self, field: str | None, limit: int) -> None:
+        super().__init__(f"The file is larger than the upload limit of {limit:,} bytes.")
+        self.field = field
+        self.limit = limit
+
+
 class MemoryOnlyUploadHandler(FileUploadHandler):
-    def __init__(self, request=None) -> None:
+    def __init__(self, request=None, *, raise_on_overflow: bool = True) -> None:
         super().__init__(request)
         self.limit = settings.SWATCH["MAX_UPLOAD_BYTES"]
+        self.raise_on_overflow = raise_on_overflow
         self.too_large: set[str] = set()
 
     def new_file(self, *args, **kwargs) -> None:
@@ -27,6 +42,9 @@ class MemoryOnlyUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self.size += len(raw_data)
         if self.size > self.limit:
+            if self.raise_on_overflow:
+                self.buffer = io.BytesIO()
+                raise UploadTooLarge(self.field_name, self.limit)
             if not self.dropped:
                 self.dropped = True
                 self.buffer = io.BytesIO()  # let go of what was held

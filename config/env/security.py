@@ -1,0 +1,44 @@
+"""Security and reliability: request size, client addresses behind proxies, rate-limit
+fallback, and the production hardening (`check --deploy`)."""
+
+from __future__ import annotations
+
+from config.env.registry import declare
+
+# --- requests ---------------------------------------------------------------------------
+MAX_REQUEST_BYTES = declare(
+    "SWATCH_MAX_REQUEST_BYTES",
+    None,
+    "Largest request body, in bytes; larger ones get `413 payload_too_large` from their "
+    "Content-Length before the body is read. Default: SWATCH_MAX_UPLOAD_BYTES + 1 MiB (one "
+    "image file plus the form's fields; base64 in JSON takes 4/3 of the file's size).",
+)
+TRUSTED_PROXIES = declare(
+    "SWATCH_TRUSTED_PROXIES",
+    "",
+    "Comma-separated IPs or CIDRs of the reverse proxies in front of Swatch (e.g. "
+    "`127.0.0.1,10.0.0.0/8`). Only when a request comes from one of them is its "
+    "`X-Forwarded-For` read (right to left, skipping these) for the client's address and its "
+    "`X-Forwarded-Proto` for https. Empty: the connection's own address, never a header.",
+)
+
+# --- rate limits ------------------------------------------------------------------------
+SEARCH_RATE_LOOKUP = declare(
+    "SWATCH_SEARCH_RATE_LOOKUP",
+    "120/60s",
+    "Look-ups of a stored search (`GET /api/v1/search/{id}/`, the page's refinement poll) per "
+    "user (or IP when anonymous).",
+)
+RATE_FALLBACK_SHARE = declare(
+    "SWATCH_RATE_FALLBACK_SHARE",
+    "0.5",
+    "While the shared cache (Redis) is unreachable, each web process counts limits on its own, "
+    "allowing this share of every limit (at least 1): conservative, since several processes "
+    "each allow it. `/healthz` says `degraded` meanwhile.",
+)
+CACHE_TIMEOUT = declare(
+    "SWATCH_CACHE_TIMEOUT",
+    "0.5",
+    "Seconds to connect to Redis, and to wait for one of its answers, before a cache call "
+    "counts as failed (a miss; limits fall back to per-process counts).",
+)

@@ -1,0 +1,31 @@
+"""The search's own limits, shared by the API and the pages: whose hits (`rate_ident`: the
+user when signed in, else the client's address) and which scope — `search` for new searches
+(burst, minute, hour: `SWATCH_SEARCH_RATE_*`), `lookup` for reading a stored search
+(`SWATCH_SEARCH_RATE_LOOKUP`: polling for the refined answer, paging)."""
+
+from __future__ import annotations
+
+from config.client_address import client_rate_ident
+from search.conf import search_config
+from search.ratelimit.windows import RateDecision, rate_decide
+
+SCOPES = ("search", "lookup")
+
+
+def rate_ident(*, user_id: int | None, address: str) -> str:
+    return f"user:{user_id}" if user_id is not None else f"ip:{client_rate_ident(address)}"
+
+
+def search_rate_decide(
+    *, ident: str, scope: str = "search", now: float | None = None
+) -> RateDecision:
+    if scope not in SCOPES:
+        raise ValueError(f"unknown rate-limit scope {scope!r}")
+    config = search_config()
+    rates = config.lookup_rates if scope == "lookup" else config.rates
+    return rate_decide(ident=ident, rates=rates, scope=scope, now=now)
+
+
+def rate_consume(*, ident: str, now: float | None = None, scope: str = "search") -> float | None:
+    """Count one hit for `ident`; the seconds to wait when a limit is exceeded, else None."""
+    return search_rate_decide(ident=ident, scope=scope, now=now).retry_after

@@ -1,0 +1,42 @@
+"""The rate-limit tests of tests/search/test_rate_limits.py without Redis: counted in
+Postgres (search/ratelimit/counters.py, the UNLOGGED `swatch_rate_counter`), as the default
+setup does. Here the cache is the database cache (the project's default)."""
+
+import pytest
+from django.db import connection
+
+from search.ratelimit.limits import rate_consume
+from tests.fakes.processes import run_django
+from tests.search import test_rate_limits
+from tests.search.test_rate_limits import (
+    test_a_rotating_x_forwarded_for_does_not_reset_the_limit,  # noqa: F401
+    test_an_hour_window_keeps_its_count_through_a_long_idle_time,  # noqa: F401
+    test_forty_concurrent_requests_against_a_limit_of_five_admit_exactly_five,  # noqa: F401
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _counted_in_postgres(monkeypatch, settings, django_db_blocker):
+    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    monkeypatch.setattr(test_rate_limits, "expected_backend", lambda: "database")
+    yield
+    # Counts committed by a live server or another process (transactional tests) outlive
+    # the flush (the table is no model's); none may leak into the next test.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM swatch_rate_counter")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_count_is_shared_by_every_process_without_redis_too():
+    # given another process (another web worker) that made five searches from one address,
+    # counted in Postgres
+    code = (
+        "from search.ratelimit.limits import rate_consume\n"
+        "print([rate_consume(ident='ip:192.0.2.50') for _ in range(5)])\n"
+    )
+    assert run_django(code, env={}) == str([None] * 5)
+
+    # then this process's next search from that address is refused
+    assert rate_consume(ident="ip:192.0.2.50") is not None
