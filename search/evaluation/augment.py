@@ -23,9 +23,9 @@ JPEG_QUALITY = (60, 90)
 MIN_SIDE = 32
 
 
-def _crop(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+def _crop(image: Image.Image, rng: np.random.Generator, strength: float) -> Image.Image:
     width, height = image.size
-    area = rng.uniform(*AREA)
+    area = 1 - strength * (1 - rng.uniform(*AREA))
     aspect = math.exp(rng.uniform(-0.2, 0.2))  # the crop need not keep the image's shape
     crop_w = min(width, max(MIN_SIDE, round(width * math.sqrt(area) * aspect)))
     crop_h = min(height, max(MIN_SIDE, round(width * height * area / crop_w)))
@@ -47,8 +47,8 @@ def _inscribed(width: int, height: int, angle: float) -> tuple[int, int]:
     return max(1, int(w)), max(1, int(h))
 
 
-def _rotate(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    degrees = rng.uniform(-MAX_ROTATION, MAX_ROTATION)
+def _rotate(image: Image.Image, rng: np.random.Generator, strength: float) -> Image.Image:
+    degrees = strength * rng.uniform(-MAX_ROTATION, MAX_ROTATION)
     rotated = image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True)
     w, h = _inscribed(image.width, image.height, math.radians(degrees))
     left, top = (rotated.width - w) // 2, (rotated.height - h) // 2
@@ -65,11 +65,11 @@ def _perspective_coefficients(source: list, target: list) -> list[float]:
     return np.linalg.solve(np.asarray(rows, float), np.asarray(values, float)).tolist()
 
 
-def _tilt(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+def _tilt(image: Image.Image, rng: np.random.Generator, strength: float) -> Image.Image:
     """A keystone: one side of the sample further from the camera than the other, then the
     rectangle that the tilted image still covers."""
     width, height = image.size
-    tilt = rng.uniform(0, MAX_TILT)
+    tilt = strength * rng.uniform(0, MAX_TILT)
     horizontal = rng.random() < 0.5
     squeeze_x, squeeze_y = (tilt * width / 2, 0.0) if horizontal else (0.0, tilt * height / 2)
     near_first = rng.random() < 0.5
@@ -97,25 +97,31 @@ def _tilt(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return warped.crop(inner)
 
 
-def _cast(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+def _cast(image: Image.Image, rng: np.random.Generator, strength: float) -> Image.Image:
     """A warm (red up, blue down) or cool (the reverse) light of up to `MAX_CAST`."""
-    amount = rng.uniform(-MAX_CAST, MAX_CAST)
+    amount = strength * rng.uniform(-MAX_CAST, MAX_CAST)
     pixels = np.asarray(image, dtype=np.float32)
     gains = np.array([1 + amount, 1.0, 1 - amount], dtype=np.float32)
     return Image.fromarray(np.clip(pixels * gains, 0, 255).astype(np.uint8))
 
 
-def phone_photo(image: Image.Image, *, rng: np.random.Generator) -> bytes:
-    photo = _tilt(_rotate(_crop(image.convert("RGB"), rng), rng), rng)
-    scale = rng.uniform(*SCALE)
+def phone_photo(image: Image.Image, *, rng: np.random.Generator, strength: float = 1.0) -> bytes:
+    """`strength` 1: the alterations above; below 1, each departure from the image scaled
+    down (0.5: half the rotation, tilt, cast, blur, lighting change, rescale and crop)."""
+    photo = image.convert("RGB")
+    photo = _tilt(_rotate(_crop(photo, rng, strength), rng, strength), rng, strength)
+    scale = math.exp(strength * math.log(rng.uniform(*SCALE)))
     photo = photo.resize(
         (max(MIN_SIDE, round(photo.width * scale)), max(MIN_SIDE, round(photo.height * scale))),
         Image.Resampling.BICUBIC,
     )
-    photo = ImageEnhance.Brightness(photo).enhance(1 + rng.uniform(-BRIGHTNESS, BRIGHTNESS))
-    photo = ImageEnhance.Contrast(photo).enhance(1 + rng.uniform(-CONTRAST, CONTRAST))
-    photo = _cast(photo, rng)
-    photo = photo.filter(ImageFilter.GaussianBlur(rng.uniform(0, MAX_BLUR)))
+    photo = ImageEnhance.Brightness(photo).enhance(
+        1 + strength * rng.uniform(-BRIGHTNESS, BRIGHTNESS)
+    )
+    photo = ImageEnhance.Contrast(photo).enhance(1 + strength * rng.uniform(-CONTRAST, CONTRAST))
+    photo = _cast(photo, rng, strength)
+    photo = photo.filter(ImageFilter.GaussianBlur(strength * rng.uniform(0, MAX_BLUR)))
     buffer = io.BytesIO()
-    photo.save(buffer, "JPEG", quality=int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
+    quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
+    photo.save(buffer, "JPEG", quality=round(95 - strength * (95 - quality)))
     return buffer.getvalue()
