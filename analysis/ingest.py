@@ -33,6 +33,7 @@ from analysis.services import (
     analysis_is_curated,
     analysis_record,
 )
+from materials.intake import embedding_input
 from materials.models import MaterialImage
 
 logger = logging.getLogger("swatch.analysis")
@@ -61,6 +62,17 @@ def _load_pixels(image: MaterialImage) -> Image.Image:
         pixels = Image.open(handle)
         pixels.load()
     return pixels.convert("RGB")
+
+
+def _load_embedding_input(image: MaterialImage, pixels: Image.Image) -> Image.Image:
+    """The embedders' input kept at intake (lossless, from the decoded upload), as a query
+    upload of the same pixels makes it; an image stored before it was kept: from `pixels`."""
+    if not image.embedding_input:
+        return embedding_input(pixels)
+    with image.embedding_input.open("rb") as handle:
+        kept = Image.open(handle)
+        kept.load()
+    return kept.convert("RGB")
 
 
 def _embeddings_fresh(*, row: Analysis, text: str, providers: PipelineProviders) -> bool:
@@ -106,6 +118,7 @@ def _prepare_chunk(
             claims[row.pk] = attempt
         try:
             pixels = _load_pixels(row.image)
+            embedding_pixels = _load_embedding_input(row.image, pixels)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             reason = f"image unreadable: {type(exc).__name__}: {exc}"
             _count(
@@ -118,7 +131,9 @@ def _prepare_chunk(
                 reason,
             )
             continue
-        inputs.append(PipelineInput(row.pk, row.image.sha256, pixels, kept_description=kept))
+        inputs.append(
+            PipelineInput(row.pk, row.image.sha256, pixels, kept, embedding_pixels=embedding_pixels)
+        )
     return inputs, claims
 
 

@@ -71,6 +71,12 @@ class PipelineInput:
     pixels: Image.Image
     # None: describe the image. A description: keep it (curated) and only (re-)embed.
     kept_description: MaterialDescription | None = None
+    # What the image embedder sees (`materials.intake.embedding_input`); None: `pixels`.
+    embedding_pixels: Image.Image | None = None
+
+    @property
+    def embedder_input(self) -> Image.Image:
+        return self.pixels if self.embedding_pixels is None else self.embedding_pixels
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from analysis.providers.protocols import (
     ProviderError,
     TextEmbedder,
 )
+from materials.intake import embedding_input
 
 
 def _factory():
@@ -45,14 +46,15 @@ def _same_model(batch: EmbeddingBatch, *, model: str, what: str) -> np.ndarray:
 def query_image_embedding(
     *, pixels: Image.Image, sha256: str, embedder: ImageEmbedder | None = None
 ) -> np.ndarray:
-    """The image's embedding (1-d, L2-normalised), cached by (sha256, model) for 24 h."""
+    """The image's embedding (1-d, L2-normalised), cached by (sha256, model) for 24 h; made
+    from `embedding_input(pixels)`, as a catalog image's is."""
     embedder = embedder or _factory().get_image_embedder()
     hit = caching.cached_image_embedding(
         sha256=sha256, model=embedder.model, dimensions=embedder.dimensions
     )
     if hit is not None:
         return hit
-    batch = embedder.embed_images([pixels])
+    batch = embedder.embed_images([embedding_input(pixels)])
     vector = vector_checked(
         _same_model(batch, model=embedder.model, what="query image"),
         dimensions=embedder.dimensions,

@@ -21,6 +21,11 @@ from materials.metrics import VALIDATION_FAILURES
 from materials.thumbnails import thumbnails_make
 
 STORED_JPEG_QUALITY = 92
+# The embedders' input is made from the decoded pixels, never from the stored JPEG: its short
+# side is brought down to this (above any embedder's own input: CLIP 224–336, EfficientNet
+# 256) and, for the catalog, kept losslessly (PNG), so the same pixels give the same vector.
+EMBEDDING_SIDE = 336
+EMBEDDING_MAX_ASPECT = 4
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class NormalisedImage:
     pixels: Image.Image
     content: bytes
     thumbnails: dict[str, bytes]
+    embedding_input: bytes  # PNG of `embedding_input(decoded pixels)`
     sha256: str
     width: int
     height: int
@@ -136,6 +142,27 @@ def jpeg_encode(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def _encode_png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def embedding_input(image: Image.Image) -> Image.Image:
+    """The one normalisation of pixels before any image embedding, for catalog images and
+    query uploads alike: upright RGB (as decoded here), the short side down to
+    `EMBEDDING_SIDE` and the long side to `EMBEDDING_MAX_ASPECT` times that (Lanczos), never
+    enlarged. Deterministic: the same pixels, whatever bytes carried them, give the same input."""
+    image = image if image.mode == "RGB" else image.convert("RGB")
+    width, height = image.size
+    scale = min(1.0, EMBEDDING_SIDE / min(width, height))
+    scale = min(scale, EMBEDDING_SIDE * EMBEDDING_MAX_ASPECT / max(width, height))
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
 def _fit(image: Image.Image, side: int) -> Image.Image:
     if max(image.size) <= side:
         return image
@@ -167,7 +194,8 @@ def image_decode(*, data: bytes, limits: IntakeLimits | None = None) -> Image.Im
 
 @_counted
 def image_normalise(*, data: bytes, limits: IntakeLimits | None = None) -> NormalisedImage:
-    """Validate, decode, orient and re-encode an image for storage.
+    """Validate, decode, orient and re-encode an image for storage; the embedders' input is
+    made from the decoded pixels and kept losslessly beside it (`embedding_input`).
 
     The hash is of the bytes as received, so a re-import of the same file is recognised
     whatever Pillow version re-encodes it.
@@ -175,11 +203,13 @@ def image_normalise(*, data: bytes, limits: IntakeLimits | None = None) -> Norma
     limits = limits or IntakeLimits.from_settings()
     opened = _open_checked(data, limits)
     original_format = opened.format or ""
-    pixels = _fit(_to_rgb(_decode(opened)), limits.max_stored_side)
+    decoded = _to_rgb(_decode(opened))
+    pixels = _fit(decoded, limits.max_stored_side)
     return NormalisedImage(
         pixels=pixels,
         content=jpeg_encode(pixels),
         thumbnails={k: jpeg_encode(v) for k, v in thumbnails_make(pixels).items()},
+        embedding_input=_encode_png(embedding_input(decoded)),
         sha256=sha256_hex(data),
         width=pixels.width,
         height=pixels.height,

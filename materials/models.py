@@ -67,12 +67,21 @@ def _thumbnail_path(instance: MaterialImage, filename: str) -> str:
     return f"thumbnails/{instance.sha256[:2]}/{instance.sha256}.jpg"
 
 
+def _embedding_input_path(instance: MaterialImage, filename: str) -> str:
+    return f"embedding/{instance.sha256[:2]}/{instance.sha256}.png"
+
+
 class MaterialImage(models.Model):
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="images")
     # Denormalised from material so that "the same bytes once per catalog" is a constraint.
     catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(upload_to=_image_path)
     thumbnail = models.ImageField(upload_to=_thumbnail_path, blank=True)
+    # The embedders' input (`materials.intake.embedding_input`), lossless: a vector is made from
+    # the decoded pixels, as a query upload's is, never from the re-encoded JPEG above.
+    embedding_input = models.FileField(
+        upload_to=_embedding_input_path, blank=True, default="", db_default=""
+    )
     sha256 = models.CharField(max_length=64, db_index=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -38,8 +38,9 @@ def _delete_files(image: MaterialImage) -> None:
     still_used = MaterialImage.objects.filter(sha256=image.sha256).exists()
     if still_used:
         return
-    if image.image:
-        image.image.storage.delete(image.image.name)
+    for field in (image.image, image.embedding_input):
+        if field:
+            field.storage.delete(field.name)
     if image.thumbnail:
         for suffix in SUFFIXES:
             image.thumbnail.storage.delete(thumbnail_name(image.thumbnail.name, suffix))
@@ -102,6 +103,9 @@ def material_create_with_image(
                 f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False
             )
             thumbnails_store(image=image, thumbnails=normalised.thumbnails)
+            image.embedding_input.save(
+                f"{normalised.sha256}.png", ContentFile(normalised.embedding_input), save=False
+            )
             image.save()
     except IntegrityError:
         # A concurrent import stored the same bytes first: theirs stands.

@@ -50,13 +50,13 @@ from search.state import (
 from search.strategies.properties import (
     PropertiesCandidate,
     candidates_from_facets,
-    description_from_text,
     properties_candidates,
     properties_candidates_of,
     properties_rank,
 )
 from search.strategies.semantic import semantic_search
 from search.strategies.vector import FacetRow, QueryVector, StoredVector, vector_search
+from search.textquery import description_from_text, fulltext_query
 from search.verification import sample_inliers, verified_rerank
 
 REFINE_MODES = ("background", "inline", "never")
@@ -219,7 +219,7 @@ def _vector_searches(
             vector=semantic_vector,
             model=state.text_model,
             dimensions=state.text_dimensions,
-            text=state.text,
+            text=fulltext_query(state.text),
             filters=filters,
             limit=depth,
             exclude_material_ids=exclude,

@@ -39,7 +39,7 @@ def embed_batches(
         batch = items[start : start + batch_size]
         try:
             answer = _checked(
-                embedder.embed_images([i.pixels for i in batch]), len(batch), "images"
+                embedder.embed_images([i.embedder_input for i in batch]), len(batch), "images"
             )
         except Exception as exc:  # noqa: BLE001 - retried one by one to isolate the bad image
             if len(batch) == 1:

@@ -24,6 +24,7 @@ from analysis.offline.classifier import (
     type_classifier_fit,
 )
 from analysis.providers.protocols import ImageEmbedder
+from materials.intake import embedding_input
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 EMBED_CHUNK = 16
@@ -96,7 +97,7 @@ def labelled_images_embed(
         for i in range(start, min(start + EMBED_CHUNK, len(data.paths))):
             try:
                 with Image.open(data.paths[i]) as image:
-                    images.append(image.convert("RGB"))
+                    images.append(embedding_input(image.convert("RGB")))
             except (OSError, UnidentifiedImageError) as exc:
                 kept.skipped.append(f"{data.paths[i]}: {exc}")
                 continue

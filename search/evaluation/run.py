@@ -30,7 +30,7 @@ from analysis.providers.protocols import (
 )
 from analysis.services import analysis_targets_prepare
 from materials.importer import catalog_import, collect_items
-from materials.intake import image_decode, sha256_hex
+from materials.intake import embedding_input, image_decode, sha256_hex
 from materials.models import MaterialImage
 from materials.services import catalog_delete, catalog_get_or_create
 from search.conf import search_config
@@ -161,7 +161,7 @@ def _evaluate(catalog, items_to_import, folds, seed, run, on_progress) -> dict[s
         raise EvaluationError("fewer than two labelled images could be imported.")
     embedder = pipeline.image_embedder
     pixels = [image_decode(data=item.data) for item in items]
-    vectors = embedder.embed_images(pixels).vectors
+    vectors = embedder.embed_images([embedding_input(p) for p in pixels]).vectors
     describers, describer_info = _fold_describers(items, vectors, embedder, folds, run)
 
     group_of = {item.material_id: item.group for item in items}

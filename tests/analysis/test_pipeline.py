@@ -14,6 +14,7 @@ from analysis.ingest import analysis_run, analysis_run_batch
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, VisualAnalysis
 from analysis.providers.protocols import NO_HINTS, DescriptionResult
 from analysis.services import analysis_targets_prepare
+from materials.intake import embedding_input, image_decode
 from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
     CountingDescriber,
     CountingImageEmbedder,
@@ -68,7 +69,15 @@ def test_pipeline_writes_the_analysis_and_both_embeddings(shared_data):
         64,
         image.sha256,
     )
+    # made from the upload's decoded pixels (kept losslessly), not from the stored JPEG
+    (original,) = [
+        p for p in (shared_data / "images").rglob("*.png") if p.stem == image.material.name
+    ]
+    decoded = embedding_input(image_decode(data=original.read_bytes()))
     np.testing.assert_allclose(
+        image_row.vector, RgbHistogramEmbedder().embed_images([decoded]).vectors[0], atol=1e-6
+    )
+    assert not np.allclose(
         image_row.vector,
         RgbHistogramEmbedder().embed_images([_pixels(image)]).vectors[0],
         atol=1e-6,

@@ -4,10 +4,18 @@ import hashlib
 import io
 import os
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from materials.intake import ImageIntakeError, IntakeLimits, image_decode, image_normalise
+from materials.intake import (
+    EMBEDDING_SIDE,
+    ImageIntakeError,
+    IntakeLimits,
+    embedding_input,
+    image_decode,
+    image_normalise,
+)
 from tests.conftest import make_image_bytes
 
 LIMITS = IntakeLimits(
@@ -122,3 +130,49 @@ def test_thumbnails_are_centre_squares_in_the_sizes_screens_need_never_upscaled(
     assert {k: Image.open(io.BytesIO(v)).size for k, v in small.thumbnails.items()} == {
         "": (128, 128)
     }
+
+
+def _textured(size=(300, 200), seed=0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+
+
+def _encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def test_the_same_pixels_in_other_bytes_give_the_same_embedding_input():
+    # given one image's pixels carried by three different files
+    pixels = _textured()
+    files = [
+        _encoded(pixels, "PNG", compress_level=1),
+        _encoded(pixels, "PNG", compress_level=9),
+        _encoded(pixels, "WEBP", lossless=True),
+    ]
+    assert len({hashlib.sha256(f).hexdigest() for f in files}) == 3
+
+    # when each is stored as a catalog image and decoded as a query upload
+    stored = [image_normalise(data=f, limits=LIMITS) for f in files]
+    queried = [embedding_input(image_decode(data=f, limits=LIMITS)) for f in files]
+
+    # then the embedders see exactly the same pixels every time, not the stored JPEG's
+    expected = np.asarray(embedding_input(pixels))
+    for result, query in zip(stored, queried, strict=True):
+        kept = Image.open(io.BytesIO(result.embedding_input))
+        assert kept.format == "PNG"
+        assert np.array_equal(np.asarray(kept.convert("RGB")), expected)
+        assert np.array_equal(np.asarray(query), expected)
+    assert not np.array_equal(
+        np.asarray(Image.open(io.BytesIO(stored[0].content)).convert("RGB")), np.asarray(pixels)
+    )  # the stored JPEG is lossy: it is not what gets embedded
+
+
+def test_the_embedding_input_is_brought_down_to_a_fixed_short_side_never_up():
+    assert embedding_input(_textured((100, 60))).size == (100, 60)
+    large = embedding_input(_textured((1200, 800)))
+    assert min(large.size) == EMBEDDING_SIDE
+    assert large.size == (504, 336)
+    strip = embedding_input(_textured((4000, 400)))
+    assert max(strip.size) <= EMBEDDING_SIDE * 4

@@ -100,6 +100,8 @@ def test_rate_limit_refusals_are_counted_by_surface(providers, sample_catalog, s
     assert statuses == [200, 429, 429]
     for surface in ("api", "page"):
         labels = {"scope": "search", "surface": surface}
-        assert after.value("swatch_rate_limit_refusals_total", **labels) - before.value(
-            "swatch_rate_limit_refusals_total", **labels
-        ) == 1
+        assert (
+            after.value("swatch_rate_limit_refusals_total", **labels)
+            - before.value("swatch_rate_limit_refusals_total", **labels)
+            == 1
+        )

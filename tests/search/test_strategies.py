@@ -10,7 +10,6 @@ from materials.models import Catalog, Material, MaterialImage
 from search.query import filters_parse
 from search.strategies.properties import (
     candidates_from_facets,
-    description_from_text,
     description_similarity,
 )
 from search.strategies.sql import vector_index
@@ -21,6 +20,7 @@ from search.strategies.vector import (
     vector_search,
     vector_sql,
 )
+from search.textquery import description_from_text
 from tests.search.providers import IMAGE_MODEL, describe_color
 
 pytestmark = pytest.mark.django_db

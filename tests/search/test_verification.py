@@ -17,7 +17,9 @@ def _texture(shared_data, name: str) -> Image.Image:
 
 
 def _photo_of(image: Image.Image, seed: int) -> Image.Image:
-    data = phone_photo(image, rng=np.random.default_rng(seed))
+    # A moderate photo (half evaluate_search's alterations): these tests are about what the
+    # inliers say; how often the strongest photos are still found is evaluate_search's figure.
+    data = phone_photo(image, rng=np.random.default_rng(seed), strength=0.5)
     return Image.open(io.BytesIO(data)).convert("RGB")
 
 

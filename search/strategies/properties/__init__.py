@@ -29,7 +29,6 @@ from search.strategies.properties.similarity import (
     description_similarity,
     descriptions_similarity,
 )
-from search.strategies.properties.text import description_from_text
 
 __all__ = [
     "COLOR_DELTA_E_ZERO",
@@ -39,7 +38,6 @@ __all__ = [
     "WEIGHTS",
     "PropertiesCandidate",
     "candidates_from_facets",
-    "description_from_text",
     "description_similarity",
     "descriptions_similarity",
     "properties_candidates",

@@ -62,9 +62,18 @@ def _texture_similarity(query: Mapping, candidate: Mapping) -> float | None:
     return sum(parts) / len(parts) if parts else None
 
 
+# A kind of a material type that an analysis may name by the type itself (an offline type
+# classifier knows "stone", not "granite").
+KIND_OF = {"granite": "stone", "terrazzo": "stone", "ceramic": "tile"}
+KIND_SIMILARITY = 0.75
+
+
 def _type_similarity(query_type: str, candidate_type: str, category: str) -> float:
     if query_type in (candidate_type, category):
         return 1.0
+    for other in (candidate_type, category):
+        if other and (KIND_OF.get(query_type) == other or KIND_OF.get(other) == query_type):
+            return KIND_SIMILARITY
     family = CATEGORY_OF_TYPE.get(query_type)
     if (
         family

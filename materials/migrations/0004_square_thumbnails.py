@@ -24,6 +24,6 @@ def rebuild(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("materials", "0002_material_attributes_gin")]
+    dependencies = [("materials", "0003_embedding_input")]
 
     operations = [migrations.RunPython(rebuild, migrations.RunPython.noop, elidable=True)]
