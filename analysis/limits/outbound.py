@@ -112,11 +112,10 @@ def defer_until(provider: str, retry_after: float, *, now: float | None = None) 
     request's share of the minute after the last deferral, so they do not all wake at once."""
     now = limits_now() if now is None else now
     rpm = provider_limits(provider).get("requests") or 60
+    # A minute's window is checked over 61 s (see `store`): one request's share of that.
+    interval = WINDOW_SECONDS["requests"] * (store.BUCKETS + 1) / store.BUCKETS / rpm
     return store.next_slot(
-        f"limit:{provider}:deferred",
-        earliest=now + retry_after,
-        interval=60.0 / rpm,
-        ttl=86400 * 2,
+        f"limit:{provider}:deferred", earliest=now + retry_after, interval=interval, ttl=2 * 86400
     )
 
 

@@ -109,14 +109,20 @@ def _lock_id(windows: Sequence[Window]) -> str:
     return "|".join(sorted({w.key.rsplit(":", 1)[0] for w in windows}))
 
 
+def _prefixed(key: str) -> str:
+    """A database key under the cache's prefix: deployments sharing a database stay apart."""
+    prefix = getattr(cache, "key_prefix", "")
+    return f"{prefix}:{key}" if prefix else key
+
+
 def _database_reserve(windows: Sequence[Window], now: float) -> Counted:
-    keys = [k for w in windows for k in w.keys(now)]
+    keys = [_prefixed(k) for w in windows for k in w.keys(now)]
     with transaction.atomic(), connection.cursor() as cursor:
         # One reservation of a provider at a time: the check and the count are one step.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_lock_id(windows)])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [_prefixed(_lock_id(windows))])
         cursor.execute(f"SELECT key, count FROM {TABLE} WHERE key = ANY(%s)", [keys])  # noqa: S608
         found = {key: max(0, int(count)) for key, count in cursor.fetchall()}
-        buckets = [[found.get(k, 0) for k in w.keys(now)] for w in windows]
+        buckets = [[found.get(_prefixed(k), 0) for k in w.keys(now)] for w in windows]
         admitted = all(
             w.amount <= 0 or sum(counts) + w.amount <= w.limit
             for w, counts in zip(windows, buckets, strict=True)
@@ -124,7 +130,7 @@ def _database_reserve(windows: Sequence[Window], now: float) -> Counted:
         if admitted:
             for w in windows:
                 if w.amount > 0:
-                    _database_add(cursor, w.keys(now)[-1], w.amount, 2 * w.seconds + 60)
+                    _database_add(cursor, _prefixed(w.keys(now)[-1]), w.amount, 2 * w.seconds + 60)
     return Counted(admitted, buckets, "database")
 
 
@@ -165,7 +171,7 @@ def add(key: str, amount: int, ttl: int) -> None:
         except CACHE_ERRORS as exc:
             _fallback("a correction", exc)
     with connection.cursor() as cursor:
-        _database_add(cursor, key, amount, ttl)
+        _database_add(cursor, _prefixed(key), amount, ttl)
 
 
 def next_slot(key: str, *, earliest: float, interval: float, ttl: int) -> float:
@@ -185,7 +191,7 @@ def next_slot(key: str, *, earliest: float, interval: float, ttl: int) -> float:
             "VALUES (%s, %s, now() + make_interval(secs => %s)) ON CONFLICT (key) DO UPDATE "
             "SET count = GREATEST(c.count + %s, EXCLUDED.count), expires = EXCLUDED.expires "
             "RETURNING count",
-            [key, earliest_ms, ttl, interval_ms],
+            [_prefixed(key), earliest_ms, ttl, interval_ms],
         )
         return int(cursor.fetchone()[0]) / 1000
 
