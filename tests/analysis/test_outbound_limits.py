@@ -161,3 +161,13 @@ def test_two_worker_processes_share_one_budget(backend, settings):
     # then together they sent exactly the 60 the minute allows, neither alone
     assert sum(counts) == 60, counts
     assert all(0 < c <= 50 for c in counts), json.dumps(counts)
+
+
+def test_the_defaults_are_the_designs_numbers():
+    from config.settings.budgets import SWATCH_LIMITS
+
+    assert SWATCH_LIMITS["PROVIDERS"] == {
+        "openai": {"requests": 60, "tokens": 1_000_000},
+        "clip-remote": {"requests": 120, "items": 10_000},
+    }
+    assert SWATCH_LIMITS["BUDGET_WARN_SHARE"] == 0.8
