@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every answer and log line of the request carries its id (config/request_id.py).
     "config.request_id.RequestIdMiddleware",
+    # One JSON access line per request: method, route, status, duration (with the id).
+    "config.observability.logs.AccessLogMiddleware",
     # A request that changed the catalog pins its client's searches to the primary.
     "config.replicas.ReplicaPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
