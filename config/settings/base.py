@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every answer and log line of the request carries its id (config/request_id.py).
     "config.request_id.RequestIdMiddleware",
+    # One JSON access line per request: method, route, status, duration (with the id).
+    "config.observability.logs.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # 413 from Content-Length, before the body is read (config/request_limits.py).
     "config.request_limits.RequestSizeLimitMiddleware",
