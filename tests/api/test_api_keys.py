@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 from django.utils import timezone
 
 from access.models import ApiKey
 from access.services import key_revoke, key_rotate
+from tests.api import http
 from tests.api.conftest import auth
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _search(url, headers=None):
-    return requests.post(f"{url}/api/v1/search/", json={"text": "oak"}, headers=headers or {})
+    return http.post(f"{url}/api/v1/search/", json={"text": "oak"}, headers=headers or {})
 
 
 def _code(response) -> str:
@@ -42,8 +42,8 @@ def test_scopes_decide_what_a_key_may_do(live_server, providers, sample_catalog,
     refused = _search(live_server.url, auth(reader))
     assert (refused.status_code, _code(refused)) == (403, "scope_missing")
     detail = f"{live_server.url}/api/v1/materials/{oak}/"
-    assert requests.get(detail, headers=auth(reader)).status_code == 200
-    no_read = requests.get(detail, headers=auth(search_only))
+    assert http.get(detail, headers=auth(reader)).status_code == 200
+    no_read = http.get(detail, headers=auth(search_only))
     assert (no_read.status_code, _code(no_read)) == (403, "scope_missing")
 
 
@@ -63,7 +63,7 @@ def test_without_anonymous_use_a_key_is_required(live_server, providers, sample_
     assert (anonymous.status_code, _code(anonymous)) == (401, "authentication_required")
     assert _search(live_server.url, {"X-Api-Key": secret}).status_code == 200
     # the pages still work without a key
-    assert requests.get(f"{live_server.url}/?q=oak").status_code == 200
+    assert http.get(f"{live_server.url}/?q=oak").status_code == 200
 
 
 def test_allowed_ips_admit_their_clients_and_refuse_others(
@@ -89,10 +89,10 @@ def test_allowed_origins_admit_browser_calls_and_answer_cors_only_for_them(
 
     allowed = _search(live_server.url, {**auth(secret), "Origin": "https://app.example.com"})
     other = _search(live_server.url, {**auth(secret), "Origin": "https://evil.example"})
-    preflight = requests.options(url, headers={
+    preflight = http.options(url, headers={
         "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization,content-type"})  # fmt: skip
-    foreign = requests.options(url, headers={
+    foreign = http.options(url, headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})  # fmt: skip
 
     assert allowed.status_code == 200
@@ -132,8 +132,8 @@ def test_expired_and_revoked_keys_answer_401_with_their_own_codes(
     key_revoke(key=revoked.key)
     valid = make_key(name="valid", expires_at=timezone.now() + timedelta(days=30))
 
-    answers = {name: _search(live_server.url, auth(issued.secret))
-               for name, issued in [("expired", expired), ("revoked", revoked), ("valid", valid)]}  # fmt: skip
+    keys = [("expired", expired), ("revoked", revoked), ("valid", valid)]
+    answers = {name: _search(live_server.url, auth(issued.secret)) for name, issued in keys}
 
     assert (answers["expired"].status_code, _code(answers["expired"])) == (401, "api_key_expired")
     assert (answers["revoked"].status_code, _code(answers["revoked"])) == (401, "api_key_revoked")
