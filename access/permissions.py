@@ -2,7 +2,7 @@
 `catalog:read`, `catalog:write`; `None` for a public view). A key needs the scope among its
 own; a signed-in user has `search` and `catalog:read`, staff `catalog:write` too; anonymous
 callers have `search` and `catalog:read` only where `SWATCH_API_ANONYMOUS` allows it. A view
-that names no scope needs a key or a signed-in user."""
+that names no scope needs any key or a signed-in user (or anonymous use allowed)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class ScopePermission(BasePermission):
             if scope == "catalog:write" and not user.is_staff:
                 raise _missing(scope)
             return True
-        if scope in READ_SCOPES and settings.SWATCH_API_ANONYMOUS:
+        if scope in (*READ_SCOPES, "") and settings.SWATCH_API_ANONYMOUS:
             return True
         raise exceptions.NotAuthenticated(
             "An API key is required: send it as `Authorization: Api-Key <key>`.",
