@@ -18,7 +18,7 @@ CREATE INDEX IF NOT EXISTS {TABLE}_expires ON {TABLE} (expires);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analysis', '0008_audit_restore_undo'),
+        ('analysis', '0009_analysis_queue_state'),
     ]
 
     operations = [
