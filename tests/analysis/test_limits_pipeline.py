@@ -100,6 +100,7 @@ def _images(count: int):
     ]
 
 
+@pytest.mark.django_db(transaction=True)  # the pipeline's threads write the ledger
 def test_the_61st_background_analysis_in_a_minute_is_deferred_not_failed(fake, clock):
     ids = pending_analyses(_images(61))
     # when 61 analyses run in the same minute
@@ -166,6 +167,7 @@ def _run_due_schedules(clock: ManualClock) -> int:
     return ran
 
 
+@pytest.mark.django_db(transaction=True)  # the pipeline's threads write the ledger
 def test_an_import_of_200_images_under_60_rpm_completes_every_analysis(
     fake, clock, tmp_path, django_capture_on_commit_callbacks
 ):
