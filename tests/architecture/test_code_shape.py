@@ -20,7 +20,7 @@ KNOWN: dict[str, int] = {
     "analysis/offline/classifier.py": 345,
     "analysis/offline/export.py::text_graph_export": 64,
     "search/evaluation/run.py::_evaluate": 109,
-    "search/services.py": 469,
+    "search/services.py": 426,
     "search/strategies/vector.py::vector_search": 79,
 }
 
