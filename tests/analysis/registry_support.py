@@ -47,7 +47,7 @@ def register_pooled(*extra: str, provider: str = POOLED_PROVIDER) -> str:
 
 
 def known_models_registered() -> None:
-    """The rows migration 0009 seeds (a transactional test before this one flushed them)."""
+    """The rows migration 0010 seeds (a transactional test before this one flushed them)."""
     providers = {
         "efficientnet-lite0": "analysis.providers.offline_image.EfficientNetLite0Embedder",
         "all-minilm-l6-v2": "analysis.providers.offline_text.MiniLMTextEmbedder",

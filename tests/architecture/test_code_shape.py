@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("materials", "analysis", "search", "config")
+APPS = ("materials", "analysis", "search", "access", "config")
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 
@@ -20,7 +20,7 @@ KNOWN: dict[str, int] = {
     "analysis/offline/classifier.py": 345,
     "analysis/offline/export.py::text_graph_export": 64,
     "search/evaluation/run.py::_evaluate": 109,
-    "search/services.py": 426,
+    "search/services.py": 429,
     "search/strategies/vector.py::vector_search": 79,
 }
 

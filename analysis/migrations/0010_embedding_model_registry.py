@@ -32,7 +32,7 @@ def seed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analysis", "0008_audit_restore_undo"),
+        ("analysis", "0009_analysis_queue_state"),
     ]
 
     operations = [
