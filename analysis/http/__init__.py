@@ -1,5 +1,4 @@
-"""The one package that talks HTTP to the outside world (nothing else imports `requests`): here
-the model providers' sessions, in `analysis.http.download` the catalog's image downloads.
+"""The one package that talks HTTP out (nothing else imports `requests`; downloads: `.download`).
 
 Each provider gets its own hardened session (`provider_session`): its own connect/read
 timeouts, bounded retries with full-jitter exponential backoff that honour the server's
