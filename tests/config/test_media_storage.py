@@ -85,7 +85,7 @@ def _keys(client) -> set[str]:
 
 
 @pytest.mark.django_db
-def test_a_stored_image_goes_to_the_bucket_and_back(settings, s3_env, _media_root):
+def test_a_stored_image_goes_to_the_bucket_and_back(settings, s3_env):
     # given the S3 backend chosen by the environment
     _use(settings)
     data = make_image_bytes(size=(96, 64), color=(160, 110, 60))
@@ -101,7 +101,7 @@ def test_a_stored_image_goes_to_the_bucket_and_back(settings, s3_env, _media_roo
     assert f"media/{image.image.name}" in keys
     assert f"media/{image.embedding_input.name}" in keys
     assert f"media/{image.thumbnail.name}" in keys
-    assert not any(Path(_media_root).rglob("*.jpg"))
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.jpg"))
     # the pipeline reads it back from the bucket, the same pixels
     body = s3_env.get_object(Bucket=BUCKET, Key=f"media/{image.image.name}")["Body"].read()
     assert _load_pixels(image).size == Image.open(io.BytesIO(body)).size == (96, 64)
