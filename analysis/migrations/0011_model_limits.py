@@ -18,7 +18,7 @@ CREATE INDEX IF NOT EXISTS {TABLE}_expires ON {TABLE} (expires);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analysis', '0009_analysis_queue_state'),
+        ('analysis', '0010_embedding_model_registry'),
     ]
 
     operations = [
