@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_q",
     "config.apps.SwatchConfig",
     "materials",
@@ -54,7 +55,11 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     # One JSON access line per request: method, route, status, duration (with the id).
     "config.observability.logs.AccessLogMiddleware",
+    # https ended by a trusted proxy (X-Forwarded-Proto), before the redirect to https.
+    "config.forwarded.ForwardedSchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (config/settings/hardening.py).
+    "csp.middleware.CSPMiddleware",
     # 413 from Content-Length, before the body is read (config/request_limits.py).
     "config.request_limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
