@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
 from search.api.serializers import (
     MaterialListQuerySerializer,
@@ -19,7 +20,7 @@ from search.api.serializers import (
     SearchRequestSerializer,
     SimilarRequestSerializer,
 )
-from search.api.throttling import LookupRateThrottle, SearchRateThrottle
+from search.api.throttling import LookupRateThrottle
 from search.conf import search_config
 from search.errors import SearchError
 from search.query import search_query_build
@@ -31,8 +32,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 
 class SearchView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
-    throttle_classes = [SearchRateThrottle]
-    required_scope = "search"  # access.permissions
+    required_scope = "search"  # access.permissions; limits: search/api/limits.py
 
     @extend_schema(
         request={
@@ -43,14 +43,16 @@ class SearchView(APIView):
         summary="Search by image, text or material id, with filters and weights",
     )
     def post(self, request: Request) -> Response:
-        serializer = SearchRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        config = search_config()
-        query = search_query_build(
-            **serializer.validated_data,
-            default_weights=config.weights,
-            default_fusion=config.fusion,
-        )
+        with malformed_counted(request):
+            serializer = SearchRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            config = search_config()
+            query = search_query_build(
+                **serializer.validated_data,
+                default_weights=config.weights,
+                default_fusion=config.fusion,
+            )
+        search_counted(request)
         return Response(search_run(query=query).as_dict())
 
 
@@ -103,7 +105,6 @@ class MaterialDetailView(APIView):
 
 
 class MaterialSimilarView(APIView):
-    throttle_classes = [SearchRateThrottle]
     required_scope = "search"
 
     @extend_schema(
@@ -115,14 +116,16 @@ class MaterialSimilarView(APIView):
         summary="More like this material",
     )
     def get(self, request: Request, material_id: int) -> Response:
-        params = SimilarRequestSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        config = search_config()
-        query = search_query_build(
-            material_id=material_id,
-            limit=params.validated_data["limit"],
-            page=params.validated_data["page"],
-            default_weights=config.weights,
-            default_fusion=config.fusion,
-        )
+        with malformed_counted(request):
+            params = SimilarRequestSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
+            config = search_config()
+            query = search_query_build(
+                material_id=material_id,
+                limit=params.validated_data["limit"],
+                page=params.validated_data["page"],
+                default_weights=config.weights,
+                default_fusion=config.fusion,
+            )
+        search_counted(request)
         return Response(search_run(query=query).as_dict())
