@@ -447,8 +447,11 @@ def search_run(
 
 
 @search_observed
-def search_answer_get(*, query_id: str) -> SearchAnswer:
-    """The current answer of an earlier query: refined once its analysis is done."""
+def search_answer_get(
+    *, query_id: str, page: int | None = None, limit: int | None = None
+) -> SearchAnswer:
+    """The current answer of an earlier query (refined once its analysis is done), at another
+    `page`/`limit` when asked: from its stored vectors, no upload, no new search."""
     state = query_state_load(query_id=query_id)
     if state is None:
         raise SearchError(
@@ -457,4 +460,5 @@ def search_answer_get(*, query_id: str) -> SearchAnswer:
             field="query_id",
             status=404,
         )
+    state.page, state.limit = page or state.page, limit or state.limit
     return _answer(state, search_config())

@@ -122,6 +122,13 @@ class SimilarRequestSerializer(StrictSerializer):
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
 
 
+class AnswerPageSerializer(StrictSerializer):
+    """Paging a stored answer; without them, the page and limit of the search itself."""
+
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
+
+
 class StrategyScoreSerializer(serializers.Serializer):
     score = serializers.FloatField()
     rank = serializers.IntegerField()

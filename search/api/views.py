@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
 from search.api.serializers import (
+    AnswerPageSerializer,
     MaterialListQuerySerializer,
     MaterialSerializer,
     SearchAnswerSerializer,
@@ -60,7 +61,11 @@ class SearchResultView(APIView):
     throttle_classes = [LookupRateThrottle]
     required_scope = "search"
 
-    @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
+    @extend_schema(
+        parameters=[AnswerPageSerializer],
+        responses=SearchAnswerSerializer,
+        summary="The (refined) answer of a query, or another page of it",
+    )
     def get(self, request: Request, query_id: str) -> Response:
         if not QUERY_ID.fullmatch(query_id):
             raise SearchError(
@@ -69,7 +74,10 @@ class SearchResultView(APIView):
                 field="query_id",
                 status=404,
             )
-        return Response(search_answer_get(query_id=query_id).as_dict())
+        params = AnswerPageSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        answer = search_answer_get(query_id=query_id, **params.validated_data)
+        return Response(answer.as_dict())
 
 
 class MaterialListView(generics.ListAPIView):

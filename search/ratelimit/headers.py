@@ -25,7 +25,9 @@ def rate_headers(decision: RateDecision) -> dict[str, str]:
     tightest = min(decision.windows, key=lambda w: (w.limit - w.used, -w.seconds))
     remaining = max(0, math.floor(tightest.limit - tightest.used))
     reset = decision.retry_after if not decision.allowed else tightest.reset_in
-    policy = ", ".join(f"{w.limit};w={w.seconds}" for w in decision.windows)
+    policy = ", ".join(
+        f"{w.limit};w={w.seconds}" for w in sorted(decision.windows, key=lambda w: w.seconds)
+    )
     return {
         "RateLimit-Limit": str(tightest.limit),
         "RateLimit-Remaining": "0" if not decision.allowed else str(remaining),
