@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     # One JSON access line per request: method, route, status, duration (with the id).
     "config.observability.logs.AccessLogMiddleware",
+    # A request that changed the catalog pins its client's searches to the primary.
+    "config.replicas.ReplicaPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # 413 from Content-Length, before the body is read (config/request_limits.py).
     "config.request_limits.RequestSizeLimitMiddleware",
