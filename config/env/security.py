@@ -29,6 +29,19 @@ SEARCH_RATE_LOOKUP = declare(
     "Look-ups of a stored search (`GET /api/v1/search/{id}/`, the page's refinement poll) per "
     "user (or IP when anonymous).",
 )
+SEARCH_RATE_MALFORMED = declare(
+    "SWATCH_SEARCH_RATE_MALFORMED",
+    "30/60s",
+    "Malformed search requests (answered 400) per key, user or IP: counted apart from the search "
+    "limits (they never use up the search quota), so a broken client cannot hammer the server; "
+    "over it, 429 `malformed_rate_limited` still names the request's own error.",
+)
+TEST_CLOCK_FILE = declare(
+    "SWATCH_TEST_CLOCK_FILE",
+    "",
+    "Tests only (ignored unless SWATCH_ENV=test): a file holding a Unix time that is the clock "
+    "of rate limits and usage alerts in every process reading it (config/clock.py).",
+)
 RATE_FALLBACK_SHARE = declare(
     "SWATCH_RATE_FALLBACK_SHARE",
     "0.5",
