@@ -63,7 +63,7 @@ def test_a_rerun_keeps_the_correction_unless_confirmed_and_the_audit_restores_it
     _review(browser, live_url, analysis)
     Select(browser.find_element(By.ID, "id_material_type")).select_by_value("cork")
     browser.find_element(By.ID, "save-correction").click()
-    assert _message(browser, "Saved and approved")
+    assert _message(browser, f"Saved and approved #{analysis.pk} (material type changed)")
 
     # when the curator re-runs it from the review page without ticking "replace"
     _review(browser, live_url, analysis)
