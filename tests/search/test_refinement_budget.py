@@ -19,7 +19,8 @@ from tests.search.conftest import COLORS, TYPES_BY_COLOR, png
 from tests.search.providers import HistogramEmbedder, MeanColorDescriber, WordsEmbedder
 from tests.search.test_api import post, wait_refined
 
-pytestmark = pytest.mark.django_db
+# The refinement thread writes the ledger on its own connection: committed, so flushed after.
+pytestmark = pytest.mark.django_db(transaction=True)
 CHAT = "/v1/chat/completions"
 
 
