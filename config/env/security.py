@@ -55,3 +55,31 @@ CACHE_TIMEOUT = declare(
     "Seconds to connect to Redis, and to wait for one of its answers, before a cache call "
     "counts as failed (a miss; limits fall back to per-process counts).",
 )
+
+# --- production hardening (config/settings/hardening.py; docs/DEPLOYMENT.md) -----------------
+SSL_REDIRECT = declare(
+    "SWATCH_SSL_REDIRECT",
+    None,
+    "Redirect plain-HTTP requests to https (not `/healthz`, `/readyz`, `/metrics`). Default: on "
+    "in production. Behind a proxy that ends TLS, list it in SWATCH_TRUSTED_PROXIES: its "
+    "`X-Forwarded-Proto: https` is believed, nobody else's.",
+)
+SECURE_COOKIES = declare(
+    "SWATCH_SECURE_COOKIES",
+    None,
+    "Session and CSRF cookies only over https. Default: on in production.",
+)
+HSTS_SECONDS = declare(
+    "SWATCH_HSTS_SECONDS",
+    "31536000",
+    "Strict-Transport-Security max-age in production (sent on https answers only; 0: none). "
+    "Browsers then refuse plain HTTP to the host for that long: serve https first.",
+)
+HSTS_INCLUDE_SUBDOMAINS = declare(
+    "SWATCH_HSTS_INCLUDE_SUBDOMAINS", "true", "HSTS covers the host's subdomains too."
+)
+HSTS_PRELOAD = declare(
+    "SWATCH_HSTS_PRELOAD",
+    "true",
+    "Add `preload` to HSTS (a host is on browsers' preload lists only once submitted).",
+)
