@@ -1,7 +1,8 @@
 """The search's own limits, shared by the API and the pages: whose hits (`rate_ident`: the
 user when signed in, else the client's address) and which scope — `search` for new searches
 (burst, minute, hour: `SWATCH_SEARCH_RATE_*`), `lookup` for reading a stored search
-(`SWATCH_SEARCH_RATE_LOOKUP`: polling for the refined answer, paging)."""
+(`SWATCH_SEARCH_RATE_LOOKUP`: polling for the refined answer, paging), `feedback` for votes,
+clicks, conversions and flags (`SWATCH_FEEDBACK_RATE`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from config.client_address import client_rate_ident
 from search.conf import search_config
 from search.ratelimit.windows import RateDecision, rate_decide
 
-SCOPES = ("search", "lookup")
+SCOPES = ("search", "lookup", "feedback")
 
 
 def rate_ident(*, user_id: int | None, address: str) -> str:
@@ -22,7 +23,9 @@ def search_rate_decide(
     if scope not in SCOPES:
         raise ValueError(f"unknown rate-limit scope {scope!r}")
     config = search_config()
-    rates = config.lookup_rates if scope == "lookup" else config.rates
+    rates = {"lookup": config.lookup_rates, "feedback": config.feedback_rates}.get(
+        scope, config.rates
+    )
     return rate_decide(ident=ident, rates=rates, scope=scope, now=now)
 
 
