@@ -39,6 +39,8 @@ LOGGING = {
     },
     "loggers": {
         "swatch": {"handlers": ["console"], "level": env.get_str(env.LOG_LEVEL)},
+        # Its lines are INFO: above that level, only the other `swatch` loggers write.
+        "swatch.access": {"level": "NOTSET" if env.get_bool(env.ACCESS_LOG) else "WARNING"},
         "django_q": {"handlers": ["console"], "level": "WARNING"},
         # Uncaught exceptions (500, with the traceback) and 4xx/5xx answers Django makes itself.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},

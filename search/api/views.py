@@ -33,6 +33,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 class SearchView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     throttle_classes = [SearchRateThrottle]
+    required_scope = "search"  # access.permissions
 
     @extend_schema(
         request={
@@ -58,6 +59,7 @@ class SearchView(APIView):
 
 class SearchResultView(APIView):
     throttle_classes = [LookupRateThrottle]
+    required_scope = "search"
 
     @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
     def get(self, request: Request, query_id: str) -> Response:
@@ -73,6 +75,7 @@ class SearchResultView(APIView):
 
 class MaterialListView(generics.ListAPIView):
     serializer_class = MaterialSerializer
+    required_scope = "catalog:read"
 
     @extend_schema(parameters=[MaterialListQuerySerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -95,6 +98,8 @@ class MaterialListView(generics.ListAPIView):
 
 
 class MaterialDetailView(APIView):
+    required_scope = "catalog:read"
+
     @extend_schema(responses=MaterialSerializer)
     def get(self, request: Request, material_id: int) -> Response:
         return Response(MaterialSerializer(material_get(material_id=material_id)).data)
@@ -102,6 +107,7 @@ class MaterialDetailView(APIView):
 
 class MaterialSimilarView(APIView):
     throttle_classes = [SearchRateThrottle]
+    required_scope = "search"
 
     @extend_schema(
         parameters=[
