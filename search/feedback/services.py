@@ -115,10 +115,17 @@ def _position(record: SearchRecord, material_id: int, position: int | None) -> i
 
 
 def feedback_record(
-    *, query_id: str, material_id: int, kind: str, voter: str, position: int | None = None
+    *,
+    query_id: str,
+    material_id: int,
+    kind: str,
+    voter: str,
+    position: int | None = None,
+    catalog_ids: set[int] | None = None,
 ) -> tuple[FeedbackEvent, bool]:
     """Store one piece of feedback on a result of a query; (event, created). A vote replaces
-    the voter's earlier vote on the same result (created is then False)."""
+    the voter's earlier vote on the same result (created is then False). `catalog_ids`: the
+    catalogs the caller may speak for (None: any)."""
     if kind not in FeedbackKind.values:
         raise SearchError(
             "invalid_kind", f"kind must be one of {', '.join(FeedbackKind.values)}.", field="kind"
@@ -130,6 +137,13 @@ def feedback_record(
     if material is None:
         raise SearchError(
             "material_not_found", "No such material.", field="material_id", status=404
+        )
+    if catalog_ids is not None and material.catalog_id not in catalog_ids:
+        raise SearchError(
+            "catalog_not_allowed",
+            "This key may not give feedback on that catalog's materials.",
+            field="material_id",
+            status=403,
         )
     values = {
         "query_hash": record.query_hash,

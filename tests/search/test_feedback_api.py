@@ -181,3 +181,27 @@ def test_a_flag_needs_a_reason_and_a_material(providers, sample_catalog):
 
     assert (empty.status_code, empty.json()["error"]["field"]) == (400, "reason")
     assert (missing.status_code, missing.json()["error"]["field"]) == (404, "material_id")
+
+
+def test_a_catalog_site_posts_conversions_with_its_key(providers, sample_catalog):
+    from access.services import key_create
+
+    owner = get_user_model().objects.create_user("site-owner")
+    oak, slate = sample_catalog["oak"], sample_catalog["slate"]  # catalogs "test" and "other"
+    issued = key_create(name="shop", owner=owner, catalogs=[oak.catalog])
+    site = APIClient()
+    site.credentials(HTTP_AUTHORIZATION=f"Api-Key {issued.secret}")
+    query_id = search(site, text="wood")["query_id"]
+
+    sample = feedback(site, query_id=query_id, material_id=oak.pk, kind="sample_requested")
+    votes = [
+        feedback(site, query_id=query_id, material_id=oak.pk, kind="good", visitor=v)
+        for v in ("visitor-1", "visitor-2", "visitor-1")
+    ]
+    other = feedback(site, query_id=query_id, material_id=slate.pk, kind="saved")
+
+    assert sample.status_code == 201
+    assert [v.status_code for v in votes] == [201, 201, 200]  # one vote per visitor
+    assert (other.status_code, other.json()["error"]["field"]) == (403, "material_id")
+    voters = set(FeedbackEvent.objects.filter(kind="good").values_list("voter", flat=True))
+    assert voters == {f"key:{issued.key.prefix}:visitor-1", f"key:{issued.key.prefix}:visitor-2"}
