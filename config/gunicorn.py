@@ -42,7 +42,9 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = env.get_int(env.WEB_MAX_REQUESTS)
 max_requests_jitter = max_requests // 10
-accesslog = "-"
+# Django's `swatch.access` logger writes the access line (JSON, with the request id and the
+# route, never the query string): gunicorn's own would repeat it in another format.
+accesslog = None
 errorlog = "-"
 # The models load lazily in each worker, after the fork: nothing heavy is shared by preloading.
 preload_app = False

@@ -81,12 +81,28 @@ def heartbeat_metrics() -> Iterator[Metric]:
     )
 
 
-BUSINESS = (
-    ("accuracy", "Share of the searches with results that got a good-match vote or a top-5 click"),
-    ("mrr", "Mean reciprocal rank of the best clicked result, over clicked searches"),
-    ("satisfaction", "Share of good-match votes among the votes"),
-    ("conversion_rate", "Share of the searches with results followed by a sample request"),
-    ("zero_result_rate", "Share of the searches that listed nothing"),
+BUSINESS = (  # series, figure (search.feedback.figures), help
+    (
+        "swatch_feedback_accuracy",
+        "accuracy",
+        "Share of the searches with results that got a good-match vote or a top-5 click",
+    ),
+    (
+        "swatch_feedback_mrr",
+        "mrr",
+        "Mean reciprocal rank of the best clicked result, over clicked searches",
+    ),
+    ("swatch_feedback_satisfaction", "satisfaction", "Share of good-match votes among the votes"),
+    (
+        "swatch_feedback_conversion_rate",
+        "conversion_rate",
+        "Share of the searches with results followed by a sample request",
+    ),
+    (
+        "swatch_feedback_zero_result_rate",
+        "zero_result_rate",
+        "Share of the searches that listed nothing",
+    ),
 )
 _business_cache: tuple[float, dict] | None = None
 
@@ -115,9 +131,9 @@ def business_metrics() -> Iterator[Metric]:
     for catalog, f in figures.items():
         searches.add_metric([catalog], f.searches)
     yield searches
-    for name, text in BUSINESS:
+    for series, name, text in BUSINESS:
         gauge = GaugeMetricFamily(
-            f"swatch_feedback_{name}",
+            series,
             f"{text}, searches of the last 24 hours, by catalog (absent: no data).",
             labels=["catalog"],
         )
