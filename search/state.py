@@ -50,6 +50,10 @@ class QueryState:
     image_dimensions: int = 0
     text_model: str = ""
     text_dimensions: int = 0
+    # The model that answers what the active image model does not cover yet (search.covering).
+    fallback_model: str = ""
+    fallback_dimensions: int = 0
+    fallback_vector: list[float] | None = None
     description: dict[str, Any] = field(default_factory=dict)
     description_vector: list[float] | None = None
     # Spatial verification of the query image against its closest candidates: material id
