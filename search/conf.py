@@ -41,6 +41,7 @@ class SearchConfig:
     rates: dict[str, Rate] = field(default_factory=dict)
     lookup_rates: dict[str, Rate] = field(default_factory=dict)
     feedback_rates: dict[str, Rate] = field(default_factory=dict)
+    malformed_rates: dict[str, Rate] = field(default_factory=dict)
 
 
 def weights_from_text(text: str) -> dict[str, float]:
@@ -96,6 +97,10 @@ def _parsed(frozen: tuple) -> SearchConfig:
         feedback_rates={
             name: rate_from_text(name, text)
             for name, text in dict(raw.get("FEEDBACK_RATES", {})).items()
+        },
+        malformed_rates={
+            name: rate_from_text(name, text)
+            for name, text in dict(raw.get("MALFORMED_RATES", {})).items()
         },
     )
 

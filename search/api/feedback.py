@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from access.models import ApiKey
 from config.client_address import client_address
 from search.api.parsers import BoundedJSONParser
-from search.api.throttling import SearchRateThrottle
+from search.api.throttling import LookupRateThrottle
 from search.bounds import BIGINT_MAX
 from search.feedback.models import FeedbackKind
 from search.feedback.services import (
@@ -25,7 +25,7 @@ from search.feedback.services import (
 )
 
 
-class FeedbackRateThrottle(SearchRateThrottle):
+class FeedbackRateThrottle(LookupRateThrottle):
     scope = "feedback"
 
 

@@ -119,11 +119,11 @@ def material_flag(request: HttpRequest, material_id: int) -> HttpResponse:
     except SearchError as exc:
         if exc.status == 404:
             return render(request, "404.html", {"message": exc.message}, status=404)
-        context = material_detail_context(material_id)
+        context, _ = material_detail_context(request, material_id, similar=False)
         context.update(flag_error=exc.message, flag_reason=reason[:300], flag_open=True)
         return render(request, "materials/detail.html", context, status=exc.status)
     except RateLimited as exc:
-        context = material_detail_context(material_id)
+        context, _ = material_detail_context(request, material_id, similar=False)
         context.update(flag_error=exc.message, flag_reason=reason[:300], flag_open=True)
         response = render(request, "materials/detail.html", context, status=429)
         response["Retry-After"] = str(exc.retry_after)
