@@ -13,6 +13,13 @@ from rest_framework.views import APIView
 
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
+from search.api.schema import (
+    COMMON_ERRORS,
+    POLL_DESCRIPTION,
+    RATE_HEADERS,
+    SEARCH_DESCRIPTION,
+    error_responses,
+)
 from search.api.serializers import (
     AnswerPageSerializer,
     MaterialListQuerySerializer,
@@ -41,8 +48,10 @@ class SearchView(APIView):
             "application/json": SearchRequestSerializer,
             "multipart/form-data": SearchRequestSerializer,
         },
-        responses=SearchAnswerSerializer,
+        responses={200: SearchAnswerSerializer, **error_responses(400, 413, *COMMON_ERRORS)},
+        parameters=RATE_HEADERS,
         summary="Search by image, text or material id, with filters and weights",
+        description=SEARCH_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         with malformed_counted(request):
@@ -65,9 +74,10 @@ class SearchResultView(APIView):
     required_scope = "search"
 
     @extend_schema(
-        parameters=[AnswerPageSerializer],
-        responses=SearchAnswerSerializer,
+        parameters=[AnswerPageSerializer, *RATE_HEADERS],
+        responses={200: SearchAnswerSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
         summary="The (refined) answer of a query, or another page of it",
+        description=POLL_DESCRIPTION,
     )
     def get(self, request: Request, query_id: str) -> Response:
         if not QUERY_ID.fullmatch(query_id):
@@ -87,7 +97,10 @@ class MaterialListView(generics.ListAPIView):
     serializer_class = MaterialSerializer
     required_scope = "catalog:read"
 
-    @extend_schema(parameters=[MaterialListQuerySerializer])
+    @extend_schema(
+        parameters=[MaterialListQuerySerializer, *RATE_HEADERS],
+        responses={200: MaterialSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -110,7 +123,10 @@ class MaterialListView(generics.ListAPIView):
 class MaterialDetailView(APIView):
     required_scope = "catalog:read"
 
-    @extend_schema(responses=MaterialSerializer)
+    @extend_schema(
+        parameters=RATE_HEADERS,
+        responses={200: MaterialSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
+    )
     def get(self, request: Request, material_id: int) -> Response:
         return Response(MaterialSerializer(material_get(material_id=material_id)).data)
 
@@ -122,8 +138,9 @@ class MaterialSimilarView(APIView):
         parameters=[
             OpenApiParameter("limit", int, required=False),
             OpenApiParameter("page", int, required=False),
+            *RATE_HEADERS,
         ],
-        responses=SearchAnswerSerializer,
+        responses={200: SearchAnswerSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
         summary="More like this material",
     )
     def get(self, request: Request, material_id: int) -> Response:
