@@ -11,6 +11,11 @@ from django.urls import path
 from analysis.admin.audit import ReadOnlyAdmin
 from analysis.curation.budget_view import limits_and_budgets, spend_chart
 from analysis.curation.costs import DEFAULT_DAYS, MAX_DAYS, CostReportError, cost_report
+from analysis.curation.resources import (
+    database_size_bytes,
+    storage_per_catalog,
+    worker_time_per_task,
+)
 from analysis.models import ModelCall
 
 PERIODS = (1, 7, 30, 90)
@@ -74,5 +79,10 @@ class ModelCallAdmin(ReadOnlyAdmin):
             "periods": PERIODS,
             "limits": limits,
             "chart": spend_chart(report.per_day, since=report.since, days=report.days),
+            "resources": {
+                "storage": storage_per_catalog(),
+                "database_bytes": database_size_bytes(),
+                "worker_time": worker_time_per_task(since=report.since, until=report.until),
+            },
         }
         return TemplateResponse(request, "admin/analysis/costs.html", context, status=status)
