@@ -174,6 +174,7 @@ def guarded_call(
         raise
     except Exception as exc:
         error = exc
+        link.breaker.record_failure("error")  # ends a trial call; not counted otherwise
         raise
     finally:
         _record(
