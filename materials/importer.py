@@ -1,15 +1,27 @@
-"""Import a folder or a CSV of images into a catalog, one material per image."""
+"""Import a folder or a CSV of images into a catalog, one material per image.
+
+A CSV lists local files (`path`, relative to the CSV) or images at URLs (`url`, http/https):
+those are downloaded by the fetcher named in `SWATCH["URL_FETCHER"]` (the one outbound HTTP
+package, `analysis.http.download`: SSRF checks, timeouts, retries, a size cap), at most
+`SWATCH["URL_IMPORT"]["CONCURRENCY"]` at a time, and written one by one in the CSV's order.
+Resumable: a URL whose image is already in the catalog (`MaterialImage.source_url`) is
+skipped without being downloaded again, and every image is written in its own transaction.
+"""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
 from materials.errors import CatalogError, ImageIntakeError
 from materials.intake import IntakeLimits
-from materials.models import Catalog
+from materials.models import Catalog, MaterialImage
 from materials.services import MaterialImageResult, material_create_with_image
 
 # Files with these endings are treated as images (and refused with a reason if they are not);
@@ -28,7 +40,7 @@ IMAGE_SUFFIXES = {
     ".avif",
 }
 # Columns with a place of their own on Material; every other CSV column is kept in attributes.
-MATERIAL_COLUMNS = {"path", "name", "category", "sku", "supplier"}
+MATERIAL_COLUMNS = {"path", "url", "name", "category", "sku", "supplier"}
 
 
 class ImportSourceError(Exception):
@@ -37,13 +49,19 @@ class ImportSourceError(Exception):
 
 @dataclass(frozen=True)
 class ImportItem:
-    path: Path
+    path: Path | None
     row: dict[str, str]
+    url: str = ""
+
+    @property
+    def source(self) -> str:
+        """What the item is, for people: its URL or its file."""
+        return self.url or str(self.path)
 
 
 @dataclass
 class ImportFailure:
-    path: Path
+    path: str
     code: str
     message: str
 
@@ -60,22 +78,34 @@ class ImportSummary:
         return f"imported {self.imported}, skipped {self.skipped}, failed {self.failed}"
 
 
-def read_labels(csv_path: Path) -> dict[Path, dict[str, str]]:
-    """Rows of a labels CSV keyed by the resolved image path (relative to the CSV)."""
+def _csv_rows(csv_path: Path, *, columns: tuple[str, ...]) -> list[dict[str, str]]:
     try:
         with csv_path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            if not reader.fieldnames or "path" not in reader.fieldnames:
-                raise ImportSourceError(f"{csv_path}: the CSV needs a 'path' column.")
-            rows = list(reader)
+            if not reader.fieldnames or not set(columns) & set(reader.fieldnames):
+                named = " or ".join(repr(c) for c in columns)
+                raise ImportSourceError(f"{csv_path}: the CSV needs a {named} column.")
+            return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ImportSourceError(f"{csv_path}: cannot read the CSV ({exc}).") from exc
+
+
+def csv_items(csv_path: Path) -> list[ImportItem]:
+    """The items a CSV lists: a row's `url` when it has one, else its `path`."""
+    rows = _csv_rows(csv_path, columns=("path", "url"))
+    items = [ImportItem(path=None, row=row, url=row["url"]) for row in rows if row.get("url")]
+    paths = read_labels(csv_path, rows=[row for row in rows if not row.get("url")])
+    return items + [ImportItem(path=p, row=row) for p, row in paths.items()]
+
+
+def read_labels(
+    csv_path: Path, *, rows: list[dict[str, str]] | None = None
+) -> dict[Path, dict[str, str]]:
+    """Rows of a labels CSV keyed by the resolved image path (relative to the CSV)."""
+    if rows is None:
+        rows = _csv_rows(csv_path, columns=("path",))
     base = csv_path.parent
-    return {
-        (base / row["path"]).resolve(): {k: (v or "").strip() for k, v in row.items() if k}
-        for row in rows
-        if row.get("path")
-    }
+    return {(base / row["path"]).resolve(): row for row in rows if row.get("path")}
 
 
 def _folder_items(root: Path, labels: dict[Path, dict[str, str]]) -> Iterator[ImportItem]:
@@ -95,7 +125,7 @@ def collect_items(path: Path, labels_csv: Path | None) -> list[ImportItem]:
     if path.is_file():
         if path.suffix.lower() != ".csv":
             raise ImportSourceError(f"{path}: give a folder of images or a CSV that lists them.")
-        return [ImportItem(path=p, row=row) for p, row in read_labels(path).items()]
+        return csv_items(path)
     labels = read_labels(labels_csv) if labels_csv else {}
     return list(_folder_items(path, labels))
 
@@ -106,25 +136,80 @@ def material_name_from_path(path: Path) -> str:
     return stem.replace("_", " ").replace("-", " ").strip().capitalize() or path.name
 
 
-def import_item(*, catalog: Catalog, item: ImportItem, limits: IntakeLimits) -> MaterialImageResult:
-    """Import one file (created, or found by its hash). Raises on a bad file."""
-    row = item.row
+def item_bytes(item: ImportItem, fetch: Callable[[str], bytes] | None = None) -> bytes:
+    """The item's image: its file read, or its URL downloaded (raises `CatalogError`)."""
+    if item.url:
+        return (fetch or url_fetcher())(item.url)
     try:
-        data = item.path.read_bytes()
+        return item.path.read_bytes()
     except OSError as exc:
         raise ImageIntakeError("unreadable", f"cannot read the file ({exc.strerror}).") from exc
+
+
+def url_fetcher() -> Callable[[str], bytes]:
+    """The configured downloader (materials never imports the HTTP package itself)."""
+    return import_string(settings.SWATCH["URL_FETCHER"])
+
+
+def import_item(
+    *, catalog: Catalog, item: ImportItem, limits: IntakeLimits, data: bytes | None = None
+) -> MaterialImageResult:
+    """Import one item (created, or found by its hash). Raises on a bad file."""
+    row = item.row
+    data = item_bytes(item) if data is None else data
+    named = Path(item.url.split("?", 1)[0].rstrip("/")) if item.url else item.path
     result = material_create_with_image(
         catalog=catalog,
         data=data,
-        name=row.get("name") or material_name_from_path(item.path),
+        name=row.get("name") or material_name_from_path(named),
         category=row.get("category", ""),
         sku=row.get("sku") or None,
         supplier=row.get("supplier", ""),
         attributes={k: v for k, v in row.items() if k not in MATERIAL_COLUMNS and v},
-        filename=item.path.name,
+        filename=named.name,
         limits=limits,
+        source_url=item.url,
     )
     return result
+
+
+def _already_imported(catalog: Catalog, items: list[ImportItem]) -> set[str]:
+    urls = [item.url for item in items if item.url]
+    if not urls:
+        return set()
+    found = MaterialImage.objects.filter(catalog=catalog, source_url__in=urls)
+    return set(found.values_list("source_url", flat=True))
+
+
+def _fetched(items: list[ImportItem], concurrency: int) -> Iterator[tuple[ImportItem, object]]:
+    """Each item with its bytes (or the `CatalogError` that stopped them), in order; URLs
+    downloaded `concurrency` at a time, at most two windows ahead of the writes."""
+    fetch = url_fetcher() if any(item.url for item in items) else None
+
+    def get(item: ImportItem) -> object:
+        try:
+            return item_bytes(item, fetch)
+        except CatalogError as exc:
+            return exc
+
+    window = max(1, concurrency) * 2
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="import") as pool:
+        for start in range(0, len(items), window):
+            chunk = items[start : start + window]
+            yield from zip(chunk, pool.map(get, chunk), strict=True)
+
+
+def _record(summary: ImportSummary, item: ImportItem, outcome: object) -> str:
+    if isinstance(outcome, CatalogError):
+        summary.failed += 1
+        summary.failures.append(ImportFailure(item.source, outcome.code, outcome.message))
+        return "failed"
+    if outcome.created:
+        summary.imported += 1
+        summary.created_image_ids.append(outcome.image.pk)
+        return "imported"
+    summary.skipped += 1
+    return "skipped"
 
 
 def catalog_import(
@@ -132,25 +217,28 @@ def catalog_import(
     catalog: Catalog,
     items: list[ImportItem],
     on_progress: Callable[[ImportItem, str], None] | None = None,
+    concurrency: int | None = None,
 ) -> ImportSummary:
-    """Import every item; a bad file is recorded with its reason and the batch goes on."""
+    """Import every item; a bad one is recorded with its reason and the batch goes on. URLs
+    already imported into the catalog are skipped without a download."""
     limits = IntakeLimits.from_settings()
     summary = ImportSummary()
+    done = _already_imported(catalog, items)
+    todo = [item for item in items if not (item.url and item.url in done)]
     for item in items:
-        try:
-            result = import_item(catalog=catalog, item=item, limits=limits)
-        except CatalogError as exc:
-            summary.failed += 1
-            summary.failures.append(ImportFailure(item.path, exc.code, exc.message))
-            outcome = "failed"
-        else:
-            if result.created:
-                summary.imported += 1
-                summary.created_image_ids.append(result.image.pk)
-                outcome = "imported"
-            else:
-                summary.skipped += 1
-                outcome = "skipped"
+        if item.url and item.url in done:
+            summary.skipped += 1
+            if on_progress:
+                on_progress(item, "skipped")
+    workers = concurrency or settings.SWATCH["URL_IMPORT"]["CONCURRENCY"]
+    for item, data in _fetched(todo, workers):
+        outcome: object = data
+        if not isinstance(data, CatalogError):
+            try:
+                outcome = import_item(catalog=catalog, item=item, limits=limits, data=data)
+            except CatalogError as exc:
+                outcome = exc
+        outcome_name = _record(summary, item, outcome)
         if on_progress:
-            on_progress(item, outcome)
+            on_progress(item, outcome_name)
     return summary
