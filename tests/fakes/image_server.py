@@ -1,6 +1,6 @@
 """A local image server on loopback for the URL-import tests (the network here is loopback
 only): images by name, redirects, an over-sized answer, a flaky one, a silent one, and a gate
-that holds image requests after the first few until the test opens it."""
+that holds the requests of some images until the test opens it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class ImageServer:
     images: dict[str, bytes]
     url: str = ""
     hits: Counter = field(default_factory=Counter)
-    open_images: int | None = None  # image requests answered before the gate holds the rest
+    hold: frozenset[str] = frozenset()  # images whose requests wait for the gate
     gate: threading.Event = field(default_factory=threading.Event)
     held: int = 0
     silence: threading.Event = field(default_factory=threading.Event)
@@ -42,11 +42,9 @@ def _handler(server: ImageServer):
                 self.wfile.write(body)
 
         def _image(self, name: str) -> None:
-            with server.lock:
-                served = sum(n for p, n in server.hits.items() if p.startswith("/img/"))
-                hold = server.open_images is not None and served > server.open_images
-                server.held += int(hold)
-            if hold:
+            if name in server.hold and not server.gate.is_set():
+                with server.lock:
+                    server.held += 1
                 server.gate.wait(120)
             if name not in server.images:
                 self._send(404, b"no such image")

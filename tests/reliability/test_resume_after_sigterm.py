@@ -1,7 +1,7 @@
 """Interrupted and run again: `reembed_catalog --sync` and a URL import are stopped with
 SIGTERM mid-way in a real second process, started again, and everything is there exactly
 once (issue 17). Mid-way is a state, not a time: the re-embedding waits at a gate inside its
-second batch, the image server holds its requests after the first few."""
+second batch, the image server holds the requests of the images after the first three."""
 
 from __future__ import annotations
 
@@ -89,9 +89,9 @@ def test_an_interrupted_reembedding_resumes_and_embeds_each_image_once(shared_da
 
 
 def test_an_interrupted_url_import_resumes_and_imports_each_image_once(shared_data, tmp_path):
-    # given a CSV of 8 image URLs on a server that answers 3 requests, then holds the rest
+    # given a CSV of 8 image URLs on a server that answers the first 3, and holds the rest
     images = textures(shared_data, 8, skip=20)
-    with image_server(images, open_images=3) as server:
+    with image_server(images, hold=frozenset(list(images)[3:])) as server:
         rows = [{"url": server.image_url(name), "category": "web"} for name in images]
         path = url_csv(tmp_path / "urls.csv", rows)
         env = {"SWATCH_URL_IMPORT_ALLOWED_HOSTS": "127.0.0.1"}
