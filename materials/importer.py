@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from materials.errors import CatalogError, ImageIntakeError
-from materials.intake import IntakeLimits
+from materials.intake import IntakeLimits, image_decode
 from materials.models import Catalog, MaterialImage
 from materials.services import MaterialImageResult, material_create_with_image
 
@@ -38,6 +38,13 @@ IMAGE_SUFFIXES = {
     ".heic",
     ".heif",
     ".avif",
+}
+# Images Swatch does not take (vector or page formats): skipped, each with a line in the report.
+REFUSED_SUFFIXES = {
+    ".svg": "SVG is a vector format; export a PNG or JPEG of the material",
+    ".svgz": "SVG is a vector format; export a PNG or JPEG of the material",
+    ".eps": "EPS is a vector format; export a PNG or JPEG of the material",
+    ".pdf": "a PDF is not an image; export a PNG or JPEG of the material",
 }
 # Columns with a place of their own on Material; every other CSV column is kept in attributes.
 MATERIAL_COLUMNS = {"path", "url", "name", "category", "sku", "supplier"}
@@ -72,6 +79,7 @@ class ImportSummary:
     skipped: int = 0
     failed: int = 0
     failures: list[ImportFailure] = field(default_factory=list)
+    skipped_files: list[ImportFailure] = field(default_factory=list)  # never tried, with why
     created_image_ids: list[int] = field(default_factory=list)
 
     def line(self) -> str:
@@ -110,7 +118,7 @@ def read_labels(
 
 def _folder_items(root: Path, labels: dict[Path, dict[str, str]]) -> Iterator[ImportItem]:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
+        if path.suffix.lower() not in IMAGE_SUFFIXES | REFUSED_SUFFIXES.keys():
             continue
         resolved = path.resolve()
         row = dict(labels.get(resolved, {}))
@@ -173,9 +181,10 @@ def import_item(
     return result
 
 
-def _already_imported(catalog: Catalog, items: list[ImportItem]) -> set[str]:
+def _already_imported(target: _Target, items: list[ImportItem]) -> set[str]:
     urls = [item.url for item in items if item.url]
-    if not urls:
+    catalog = target.existing()
+    if not urls or catalog is None:
         return set()
     found = MaterialImage.objects.filter(catalog=catalog, source_url__in=urls)
     return set(found.values_list("source_url", flat=True))
@@ -199,46 +208,86 @@ def _fetched(items: list[ImportItem], concurrency: int) -> Iterator[tuple[Import
             yield from zip(chunk, pool.map(get, chunk), strict=True)
 
 
-def _record(summary: ImportSummary, item: ImportItem, outcome: object) -> str:
-    if isinstance(outcome, CatalogError):
-        summary.failed += 1
-        summary.failures.append(ImportFailure(item.source, outcome.code, outcome.message))
-        return "failed"
-    if outcome.created:
-        summary.imported += 1
-        summary.created_image_ids.append(outcome.image.pk)
-        return "imported"
-    summary.skipped += 1
-    return "skipped"
+def _suffix(item: ImportItem) -> str:
+    return Path(item.url.split("?", 1)[0]).suffix.lower() if item.url else item.path.suffix.lower()
+
+
+def _skipped_first(items: list[ImportItem], done: set[str], summary: ImportSummary, on_progress):
+    """The items to import: those already imported (by URL) and refused formats counted."""
+    todo = []
+    for item in items:
+        refused = REFUSED_SUFFIXES.get(_suffix(item))
+        if refused:
+            summary.skipped_files.append(ImportFailure(item.source, "unsupported_format", refused))
+        if refused or (item.url and item.url in done):
+            summary.skipped += 1
+            if on_progress:
+                on_progress(item, "skipped")
+            continue
+        todo.append(item)
+    return todo
 
 
 def catalog_import(
     *,
-    catalog: Catalog,
+    catalog: Catalog | Callable[[], Catalog],
     items: list[ImportItem],
     on_progress: Callable[[ImportItem, str], None] | None = None,
     concurrency: int | None = None,
 ) -> ImportSummary:
     """Import every item; a bad one is recorded with its reason and the batch goes on. URLs
-    already imported into the catalog are skipped without a download."""
+    already imported into the catalog are skipped without a download.
+
+    `catalog` may be a callable: the catalog is then made when the first file is good, so an
+    import where every file fails leaves no empty catalog behind."""
     limits = IntakeLimits.from_settings()
     summary = ImportSummary()
-    done = _already_imported(catalog, items)
-    todo = [item for item in items if not (item.url and item.url in done)]
-    for item in items:
-        if item.url and item.url in done:
-            summary.skipped += 1
-            if on_progress:
-                on_progress(item, "skipped")
+    target = _Target(catalog)
+    todo = _skipped_first(items, _already_imported(target, items), summary, on_progress)
     workers = concurrency or settings.SWATCH["URL_IMPORT"]["CONCURRENCY"]
     for item, data in _fetched(todo, workers):
-        outcome: object = data
-        if not isinstance(data, CatalogError):
-            try:
-                outcome = import_item(catalog=catalog, item=item, limits=limits, data=data)
-            except CatalogError as exc:
-                outcome = exc
-        outcome_name = _record(summary, item, outcome)
+        outcome = _import_one(target, item, data, limits, summary)
         if on_progress:
-            on_progress(item, outcome_name)
+            on_progress(item, outcome)
     return summary
+
+
+class _Target:
+    """The catalog to import into, made on first use when given as a callable."""
+
+    def __init__(self, catalog: Catalog | Callable[[], Catalog]) -> None:
+        self._make = None if isinstance(catalog, Catalog) else catalog
+        self._catalog = catalog if isinstance(catalog, Catalog) else None
+
+    @property
+    def made(self) -> bool:
+        return self._catalog is not None
+
+    def existing(self) -> Catalog | None:
+        return self._catalog
+
+    def get(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = self._make()
+        return self._catalog
+
+
+def _import_one(
+    target: _Target, item: ImportItem, data: object, limits: IntakeLimits, summary
+) -> str:
+    try:
+        if isinstance(data, CatalogError):
+            raise data
+        if not target.made:  # the catalog is made for a good file only
+            image_decode(data=data, limits=limits)
+        result = import_item(catalog=target.get(), item=item, limits=limits, data=data)
+    except CatalogError as exc:
+        summary.failed += 1
+        summary.failures.append(ImportFailure(item.source, exc.code, exc.message))
+        return "failed"
+    if result.created:
+        summary.imported += 1
+        summary.created_image_ids.append(result.image.pk)
+        return "imported"
+    summary.skipped += 1
+    return "skipped"
