@@ -167,7 +167,11 @@ class SearchResultSerializer(serializers.Serializer):
 class SearchAnswerSerializer(serializers.Serializer):
     query_id = serializers.CharField()
     phase = serializers.ChoiceField(choices=["fast", "refined"])
-    refinement = serializers.ChoiceField(choices=["pending", "done", "failed", "not_needed"])
+    refinement = serializers.ChoiceField(
+        choices=["pending", "done", "failed", "not_needed", "budget"],
+        help_text="budget: refined by the offline analyser, the vision model being over its "
+        "limits or money budget",
+    )
     results = SearchResultSerializer(many=True)
     total = serializers.IntegerField()
     page = serializers.IntegerField()
