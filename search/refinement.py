@@ -24,9 +24,10 @@ from analysis.description import DescriptionInvalid, MaterialDescription
 from analysis.pipeline import AnalysisQualityError
 from analysis.providers.protocols import ImageDescriber, ProviderError, TextEmbedder
 from materials.decode_budget import memory_release
-from search.encoding import query_description, query_text_vector
+from search.encoding import query_description_answer, query_text_vector
 from search.metrics import REFINEMENT_SECONDS
 from search.state import (
+    REFINEMENT_BUDGET,
     REFINEMENT_DONE,
     REFINEMENT_FAILED,
     query_state_load,
@@ -65,11 +66,15 @@ def refinement_run(
     ttl: int,
     text_overrides: dict,
 ) -> str:
-    """Describe the query image and record the outcome in the query's state."""
+    """Describe the query image and record the outcome in the query's state. Over the vision
+    model's limits or budget the offline analyser answers at once: outcome "budget"."""
     try:
-        description = query_description(pixels=pixels, sha256=sha256, describer=describer)
+        description, fallback = query_description_answer(
+            pixels=pixels, sha256=sha256, describer=describer
+        )
         vector = description_text_vector(description=description, embedder=text_embedder)
-        outcome, error = REFINEMENT_DONE, ""
+        outcome = REFINEMENT_BUDGET if fallback == "budget" else REFINEMENT_DONE
+        error = "the vision model is over its limits or budget" if fallback else ""
     except (ProviderError, DescriptionInvalid, AnalysisQualityError) as exc:
         logger.warning("refinement of query %s failed: %s", query_id, exc)
         description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
