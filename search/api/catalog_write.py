@@ -8,8 +8,8 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,11 +24,27 @@ from materials.errors import MaterialError
 from materials.models import Catalog, CatalogWriteJob, IdempotentRequest, Material
 from materials.writes import FIELDS, material_delete, material_update, material_upsert
 from search.api.parsers import BoundedJSONParser
+from search.api.schema import COMMON_ERRORS, ERROR_ENVELOPE, error_responses
 from search.api.serializers import MaterialSerializer
 from search.api.write_serializers import BulkWriteSerializer, MaterialWriteSerializer
 
 PARSERS = [BoundedJSONParser, MultiPartParser, FormParser]
 ERROR_FIELDS = {"duplicate_sku": "sku", "name_required": "name", "image_required": "image"}
+ERRORS = {
+    **error_responses(400, 404, 413, *COMMON_ERRORS),
+    409: OpenApiResponse(ERROR_ENVELOPE, description="Codes: duplicate_sku, duplicate_image."),
+    422: OpenApiResponse(ERROR_ENVELOPE, description="Codes: idempotency_key_reused."),
+}
+JOB = inline_serializer(
+    name="CatalogWriteJob",
+    fields={
+        "job_id": serializers.IntegerField(),
+        "catalog_id": serializers.IntegerField(),
+        "status": serializers.CharField(help_text="queued, running or done"),
+        "items": serializers.IntegerField(),
+        "results": serializers.ListField(child=serializers.DictField()),
+    },
+)
 
 
 def writable_catalog(request: Request, catalog_id: int) -> Catalog:
@@ -94,7 +110,7 @@ class CatalogMaterialsView(APIView):
     @extend_schema(
         request={"application/json": MaterialWriteSerializer,
                  "multipart/form-data": MaterialWriteSerializer},
-        responses=MaterialSerializer,
+        responses={201: MaterialSerializer, 200: MaterialSerializer, **ERRORS},
         summary="Create a material, or update the one with this SKU (Idempotency-Key honoured)",
     )  # fmt: skip
     def post(self, request: Request, catalog_id: int) -> Response:
@@ -159,7 +175,7 @@ class CatalogMaterialView(APIView):
     @extend_schema(
         request={"application/json": MaterialWriteSerializer,
                  "multipart/form-data": MaterialWriteSerializer},
-        responses=MaterialSerializer,
+        responses={200: MaterialSerializer, **ERRORS},
         summary="Change a material's fields or image (a new image is analysed again)",
     )  # fmt: skip
     def patch(self, request: Request, catalog_id: int, material_id: int) -> Response:
@@ -176,7 +192,10 @@ class CatalogMaterialView(APIView):
             return _material_error(exc)
         return _answer(write, 200)
 
-    @extend_schema(request=None, responses={204: None}, summary="Delete a material")
+    @extend_schema(
+        request=None, responses={204: None, **error_responses(404, *COMMON_ERRORS)},
+        summary="Delete a material, its images, vectors and files",
+    )  # fmt: skip
     def delete(self, request: Request, catalog_id: int, material_id: int) -> Response:
         material_delete(material=self._material(request, catalog_id, material_id))
         return Response(status=204)
@@ -192,7 +211,7 @@ class CatalogBulkView(APIView):
     required_scope = "catalog:write"
 
     @extend_schema(
-        request=BulkWriteSerializer, responses={202: None},
+        request=BulkWriteSerializer, responses={202: JOB, **ERRORS},
         summary="Upsert up to 500 materials by SKU in the background; answered with a job id",
     )  # fmt: skip
     def post(self, request: Request, catalog_id: int) -> Response:
@@ -210,7 +229,10 @@ class CatalogBulkView(APIView):
 class CatalogJobView(APIView):
     required_scope = "catalog:write"
 
-    @extend_schema(responses={200: None}, summary="A bulk write's status and per-item results")
+    @extend_schema(
+        responses={200: JOB, **error_responses(404, *COMMON_ERRORS)},
+        summary="A bulk write's status and per-item results",
+    )  # fmt: skip
     def get(self, request: Request, job_id: int) -> Response:
         job = CatalogWriteJob.objects.filter(pk=job_id).first()
         if job is None:
