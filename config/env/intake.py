@@ -28,6 +28,14 @@ ALLOWED_IMAGE_FORMATS = declare(
     "Image formats accepted, by Pillow format name.",
 )
 
+DECODE_MEMORY_MB = declare(
+    "SWATCH_DECODE_MEMORY_MB",
+    "512",
+    "Decoded-image memory one process may hold at once (MiB; width × height × 4 bytes each, "
+    "reserved from the header before decoding). Uploads past it wait for the decoder instead "
+    "of piling up in memory; an image larger than all of it waits to decode alone.",
+)
+
 # --- demo -----------------------------------------------------------------------------
 DEMO_CATALOG = declare(
     "SWATCH_DEMO_CATALOG", "demo", "Catalog name the run command imports the demo images into."

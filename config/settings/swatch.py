@@ -8,6 +8,7 @@ from config.settings.base import MAX_UPLOAD_BYTES
 # --- Swatch -------------------------------------------------------------------------------
 SWATCH = {
     "MAX_IMAGE_PIXELS": env.get_int(env.MAX_IMAGE_PIXELS),
+    "DECODE_MEMORY_BYTES": env.get_int(env.DECODE_MEMORY_MB) * 2**20,
     "MAX_UPLOAD_BYTES": MAX_UPLOAD_BYTES,
     "MIN_IMAGE_SIDE": env.get_int(env.MIN_IMAGE_SIDE),
     "STORED_IMAGE_MAX_SIDE": env.get_int(env.STORED_IMAGE_MAX_SIDE),

@@ -126,6 +126,13 @@ class SearchRequestSerializer(StrictSerializer):
     fusion = serializers.ChoiceField(choices=["rrf", "relative"], required=False)
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
+    analysis = JSONObjectField(
+        required=False,
+        default=dict,
+        help_text='How much analysis to pay for: {"vision": true, "clip": true, "depth": '
+        '"basic" | "detailed" | "comprehensive"}. vision false: no refinement by the vision '
+        "model; clip false: the offline embedder; depth: what the vision model is asked.",
+    )
 
 
 class SimilarRequestSerializer(StrictSerializer):

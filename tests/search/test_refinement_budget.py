@@ -78,3 +78,26 @@ def test_within_the_limit_the_vision_model_refines(vision_first, sample_catalog)
         refined = wait_refined(client, fast["query_id"])
     assert refined["refinement"] == "done"
     assert len(vision_first.requests_to(CHAT)) == 1
+
+
+def test_vision_false_makes_no_model_call(vision_first, sample_catalog):
+    client = APIClient()
+    answer = post(client, image=png(COLORS["brown"]), analysis={"vision": False}).json()
+    assert answer["refinement"] == "not_needed"
+    assert answer["results"][0]["material_id"] == sample_catalog["oak"].pk
+    assert not vision_first.requests_to(CHAT)
+
+
+def test_a_bad_analysis_option_is_a_400_naming_the_field(vision_first):
+    response = post(APIClient(), text="oak", analysis={"depth": "deep"})
+    assert response.status_code == 400
+    assert "analysis.depth" in response.content.decode()
+
+
+def test_depth_goes_to_the_vision_model_with_the_refinement(vision_first, sample_catalog):
+    client = APIClient()
+    fast = post(client, image=png(COLORS["white"]), analysis={"depth": "basic"}).json()
+    refined = wait_refined(client, fast["query_id"])
+    assert refined["refinement"] == "done"
+    [sent] = vision_first.requests_to(CHAT)
+    assert sent.body["max_tokens"] == 500
