@@ -32,9 +32,10 @@ from search.api.serializers import (
 from search.api.throttling import LookupRateThrottle
 from search.conf import search_config
 from search.errors import SearchError
+from search.feedback.services import search_run_recorded
 from search.query import search_query_build
 from search.selectors import material_get, material_list
-from search.services import search_answer_get, search_run
+from search.services import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 
@@ -69,7 +70,9 @@ class SearchView(APIView):
                 hidden_catalogs=hidden,
             )
         search_counted(request)
-        return Response(search_run(query=query).as_dict())
+        user_id = request.user.pk if request.user.is_authenticated else None
+        answer = search_run_recorded(query=query, surface="api", user_id=user_id)
+        return Response(answer.as_dict())
 
 
 class SearchResultView(APIView):
@@ -169,4 +172,6 @@ class MaterialSimilarView(APIView):
                 hidden_catalogs=hidden,
             )
         search_counted(request)
-        return Response(search_run(query=query).as_dict())
+        user_id = request.user.pk if request.user.is_authenticated else None
+        answer = search_run_recorded(query=query, surface="api", user_id=user_id)
+        return Response(answer.as_dict())
