@@ -59,16 +59,14 @@ class SearchView(APIView):
             serializer = SearchRequestSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             config = search_config()
+            values = {**serializer.validated_data, "default_weights": config.weights,
+                      "default_fusion": config.fusion}  # fmt: skip
+            query = search_query_build(**values)  # checked before anything is looked up
             hidden = hidden_catalogs_for(request._request)
-            if serializer.validated_data.get("material_id"):
-                material_get(material_id=serializer.validated_data["material_id"],
-                             hidden_catalogs=hidden)  # fmt: skip
-            query = search_query_build(
-                **serializer.validated_data,
-                default_weights=config.weights,
-                default_fusion=config.fusion,
-                hidden_catalogs=hidden,
-            )
+            if values.get("material_id"):
+                material_get(material_id=values["material_id"], hidden_catalogs=hidden)
+            if hidden:
+                query = search_query_build(**values, hidden_catalogs=hidden)
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
