@@ -9,6 +9,7 @@ from typing import Any
 from PIL import Image
 
 from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab, srgb_to_lab
+from analysis.depth import AnalysisOptions, AnalysisOptionsInvalid, analysis_options_parse
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
 from search import bounds
 from search.crop import ImageCrop, crop_parse
@@ -20,20 +21,11 @@ MAX_PAGE = 50
 MAX_TEXT = 1000
 # A requested colour matches the palette names within this CIEDE2000 distance of it.
 COLOR_FILTER_DELTA_E = 12.0
-# The private catalogs hidden from the asker travel with the filters (so the stored query and
-# the result cache key carry them); set only by `search_query_build`, never by a request.
+# The private catalogs hidden from the asker travel with the filters (the stored query and the
+# result cache key carry them); set only by `search_query_build`, never by a request.
 HIDDEN = "$hidden"
-FILTER_KEYS = (
-    "catalog",
-    "category",
-    "material_type",
-    "colors",
-    "finish",
-    "pattern",
-    "min_confidence",
-    "properties",
-    "attributes",
-)
+FILTER_KEYS = ("catalog", "category", "material_type", "colors", "finish", "pattern")
+FILTER_KEYS += ("min_confidence", "properties", "attributes")
 
 
 @dataclass(frozen=True)
@@ -80,6 +72,7 @@ class SearchQuery:
     page: int = 1
     # Off only for evaluation, which needs the whole ranking.
     cutoff: bool = True
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)  # vision, clip, depth
 
     def __post_init__(self) -> None:
         if self.image is None and not self.text.strip() and self.material_id is None:
@@ -232,6 +225,7 @@ def search_query_build(
     fusion: Any = None,
     limit: int = 20,
     page: int = 1,
+    analysis: Any = None,
     default_weights: dict[str, float],
     default_fusion: str,
     hidden_catalogs: tuple[int, ...] = (),
@@ -242,6 +236,10 @@ def search_query_build(
         raise SearchError("unknown_filter", f"Unknown filter {HIDDEN!r}.", field="filters")
     if hidden_catalogs:
         filters = {**(filters or {}), HIDDEN: sorted(hidden_catalogs)}
+    try:
+        options = analysis_options_parse(analysis)
+    except AnalysisOptionsInvalid as exc:
+        raise SearchError("invalid_analysis", str(exc), field=exc.field) from exc
     return SearchQuery(
         image=image,
         text=text or "",
@@ -254,4 +252,5 @@ def search_query_build(
         fusion=fusion_parse(raw=fusion, default=default_fusion),
         limit=limit,
         page=page,
+        analysis=options,
     )
