@@ -148,14 +148,14 @@ def same_sample_of(inliers: dict[int, int]) -> int | None:
     return None
 
 
-def verified_rerank(
-    fused: Sequence[Fused], inliers: dict[int, int], *, weight: float
-) -> list[Fused]:
-    """The fused ranking with the verification bonus on the candidates checked.
+def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: float) -> list[Fused]:
+    """The fused ranking with the inliers on the vector evidence of the candidates checked
+    (calibrated relevance reads them there) and, for `weight` > 0 (rrf and relative fusion),
+    a bonus on their fused score.
 
     Added after fusion, not to the vector scores: a bonus inside one strategy's list would
     stretch its score range and so shrink every other candidate's normalised score."""
-    if not inliers or weight <= 0:
+    if not inliers:
         return list(fused)
     same_sample = same_sample_of(inliers)
     reranked = []
