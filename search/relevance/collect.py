@@ -15,6 +15,7 @@ import numpy as np
 from materials.intake import embedding_input
 from search.evaluation.augment import phone_photo
 from search.evaluation.harness import Harness, harness_answers, query_image
+from search.query import MAX_LIMIT
 from search.relevance.negatives import synthetic_nonmaterials
 from search.relevance.ranking import material_features
 from search.relevance.typicality import NEIGHBOURS
@@ -103,7 +104,7 @@ def collect(harness: Harness, *, seed: int = 0, negatives: int = 180, progress=N
         for rows, describe in ((fast, False), (refined, True)):
             providers = harness.providers(item, describe=describe)
             results, _ = harness_answers(
-                harness=harness, providers=providers, size=len(items), image=image,
+                harness=harness, providers=providers, size=min(len(items), MAX_LIMIT), image=image,
                 fusion="relative",
             )  # fmt: skip
             rows.add(results, other, item.group)
@@ -134,8 +135,8 @@ def _text_rows(harness: Harness, text: Rows, category_of: dict[int, str]) -> Non
     providers = harness.providers(harness.items[0], describe=False)
     for query, category in TEXT_QUERIES:
         results, _ = harness_answers(
-            harness=harness, providers=providers, size=len(harness.items), text=query,
-            fusion="relative",
+            harness=harness, providers=providers, text=query, fusion="relative",
+            size=min(len(harness.items), MAX_LIMIT),
         )  # fmt: skip
         text.add(results, lambda mid, c=category: category_of.get(mid) == c, query)
 

@@ -81,7 +81,8 @@ def test_image_upload_answers_fast_then_refined(client, providers, sample_catalo
     assert top["explanation"]["matched"]["colors"] is True
     assert top["explanation"]["verdicts"]["colors"] == "matches"
     assert "colour matches" in top["explanation"]["summary"]
-    assert 0 <= top["score"] <= 1 and top["good"] is (top["score"] >= 0.5)
+    assert 0 <= top["score"] <= 1
+    assert top["good"] is (top["score"] >= 0.5)
     assert top["explanation"]["strategies"]["vector"]["rank"] == 1
     assert top["thumbnail_url"].startswith("/media/thumbnails/")
 
@@ -215,9 +216,7 @@ def test_filters_apply_to_vector_results_too(client, providers, sample_catalog):
     assert ids(answer) in ([], [sample_catalog["slate"].pk])
 
 
-def test_no_good_match_says_so_and_still_lists_the_nearest(
-    client, providers, sample_catalog, gate
-):
+def test_no_good_match_says_so_and_still_lists_the_nearest(client, providers, sample_catalog, gate):
     # given a solid colour no material has (the test models have no fitted calibration: the
     # conservative fallback answers)
     fast = post(client, image=png(COLORS["purple"]), weights={"vector": 1}).json()
@@ -233,7 +232,8 @@ def test_no_good_match_says_so_and_still_lists_the_nearest(
         assert all(not r["good"] and 0 <= r["score"] < 0.5 for r in listed)
         assert [r["score"] for r in listed] == sorted((r["score"] for r in listed), reverse=True)
     # the fast answer is preliminary (no verdict announced); the refined one says why
-    assert fast["preliminary"] is True and fast["message"].startswith("Preliminary")
+    assert fast["preliminary"] is True
+    assert fast["message"].startswith("Preliminary")
     assert "a good match needs 50%" in refined["message"]
 
 

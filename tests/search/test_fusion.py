@@ -1,6 +1,6 @@
 import pytest
 
-from search.fusion import Hit, cutoff, fuse, fuse_relative, fuse_rrf
+from search.fusion import Fused, Hit, cutoff, fuse, fuse_relative, fuse_rrf
 
 A, B, C = 1, 2, 3
 
@@ -51,9 +51,8 @@ def test_weights_change_the_winner():
 
 
 def test_cutoff_keeps_the_good_matches_and_always_the_nearest():
-    fused = fuse(lists(), {"vector": 1.0, "properties": 1.0})
-    for item, relevance in zip(fused, [0.9, 0.6, 0.1], strict=True):
-        item.relevance = relevance
+    fused = [Fused(A, 3.0, {}, relevance=0.9), Fused(B, 2.0, {}, relevance=0.6),
+             Fused(C, 1.0, {}, relevance=0.1)]  # fmt: skip
 
     # the good matches, past the first place as well
     assert [f.material_id for f in cutoff(fused, 0.5, nearest=1)] == [A, B]
