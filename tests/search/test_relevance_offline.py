@@ -7,8 +7,8 @@ refined top fifty; scores are probabilities; designers' words find their materia
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 import time
 from pathlib import Path
 
