@@ -46,6 +46,10 @@ class VisualAnalysis(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last queued (or is due, for a delayed retry) and with which options:
+    # the reaper queues a lost task again from these (analysis/queueing.py).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queue_options = models.JSONField(default=dict, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,24 +24,21 @@ from analysis.curation.revision import descriptions_revision_bump
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, EmbeddingKind
 from analysis.models import VisualAnalysis as Analysis
 from analysis.pipeline import PipelineFailure, PipelineOutput
+from analysis.queueing import (  # noqa: F401 - re-exported: the queue lives in analysis.queueing
+    TASK,
+    ReapSummary,
+    analysis_enqueue,
+    analysis_reap_stuck,
+    analysis_requeue,
+    max_attempts,
+)
 from materials.models import Catalog, MaterialImage
 
 logger = logging.getLogger("swatch.analysis")
 
-TASK = "analysis.tasks.analysis_task"
 RETRY_BASE_SECONDS = 30
 # Done by a model: `--force` analyses these again. Failed ones are always retried when queued.
 REDO_WITH_FORCE = (AnalysisStatus.COMPLETED, AnalysisStatus.NEEDS_REVIEW, AnalysisStatus.REJECTED)
-
-
-@dataclass(frozen=True)
-class ReapSummary:
-    requeued: list[int]
-    failed: list[int]
-
-
-def _max_attempts() -> int:
-    return int(settings.Q_CLUSTER.get("max_attempts") or 3)
 
 
 def curated_q() -> Q:
@@ -93,40 +87,6 @@ def analysis_targets_prepare(
     return list(rows.filter(wanted).order_by("pk").values_list("pk", flat=True))
 
 
-def analysis_enqueue(
-    *,
-    analysis_ids: Iterable[int],
-    force_curated: bool = False,
-    fresh: bool = False,
-    delay_seconds: int = 0,
-) -> None:
-    """Queue one task per analysis once the current transaction commits. `fresh`: a forced
-    re-analysis, which asks the models again instead of reading the cache."""
-    ids = list(analysis_ids)
-    kwargs = {
-        name: True for name, value in (("force_curated", force_curated), ("fresh", fresh)) if value
-    }
-
-    def send() -> None:
-        from django_q.models import Schedule
-        from django_q.tasks import async_task, schedule
-
-        for pk in ids:
-            if delay_seconds > 0:
-                schedule(
-                    TASK,
-                    pk,
-                    **kwargs,
-                    name=f"analysis {pk} retry {timezone.now():%Y%m%d%H%M%S%f}",
-                    schedule_type=Schedule.ONCE,
-                    next_run=timezone.now() + timedelta(seconds=delay_seconds),
-                )
-            else:
-                async_task(TASK, pk, **kwargs, group="analysis")
-
-    transaction.on_commit(send)
-
-
 def analysis_queue_for_images(
     *, image_ids: Iterable[int], force: bool = False, force_curated: bool = False
 ) -> int:
@@ -147,7 +107,7 @@ def analysis_queue_for_catalog(
 def analysis_claim(*, analysis_id: int) -> int | None:
     """pending → running with one more attempt; the attempt number, or None if not claimable."""
     claimed = Analysis.objects.filter(
-        pk=analysis_id, status=AnalysisStatus.PENDING, attempts__lt=_max_attempts()
+        pk=analysis_id, status=AnalysisStatus.PENDING, attempts__lt=max_attempts()
     ).update(
         status=AnalysisStatus.RUNNING,
         attempts=F("attempts") + 1,
@@ -157,11 +117,11 @@ def analysis_claim(*, analysis_id: int) -> int | None:
     if claimed:
         return Analysis.objects.values_list("attempts", flat=True).get(pk=analysis_id)
     Analysis.objects.filter(
-        pk=analysis_id, status=AnalysisStatus.PENDING, attempts__gte=_max_attempts()
+        pk=analysis_id, status=AnalysisStatus.PENDING, attempts__gte=max_attempts()
     ).update(
         status=AnalysisStatus.FAILED,
         finished_at=timezone.now(),
-        error_reason=f"gave up after {_max_attempts()} attempts",
+        error_reason=f"gave up after {max_attempts()} attempts",
     )
     return None
 
@@ -234,41 +194,15 @@ def analysis_fail(*, analysis_id: int, attempt: int | None, failure: PipelineFai
         row = Analysis.objects.select_for_update().get(pk=analysis_id)
         if row.status != AnalysisStatus.RUNNING or row.attempts != attempt:
             return "superseded"
-        if failure.retryable and row.attempts < _max_attempts():
+        if failure.retryable and row.attempts < max_attempts():
             row.status = AnalysisStatus.PENDING
             row.error_reason = f"attempt {row.attempts}: {failure.reason}"[:2000]
             row.save(update_fields=["status", "error_reason", "updated_at"])
             delay = RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
-            analysis_enqueue(analysis_ids=[row.pk], delay_seconds=delay)
+            analysis_requeue(analysis_ids=[row.pk], delay_seconds=delay)
             return "retrying"
         row.status = AnalysisStatus.FAILED
         row.error_reason = failure.reason[:2000]
         row.finished_at = timezone.now()
         row.save(update_fields=["status", "error_reason", "finished_at", "updated_at"])
         return AnalysisStatus.FAILED
-
-
-def analysis_reap_stuck(*, older_than: timedelta | None = None) -> ReapSummary:
-    """Analyses left `running` by a killed or timed-out worker: back to the queue, or failed
-    once their attempts are used up."""
-    age = older_than if older_than is not None else timedelta(seconds=settings.Q_TIMEOUT)
-    cutoff = timezone.now() - age
-    with transaction.atomic():
-        stuck = list(
-            Analysis.objects.select_for_update(skip_locked=True)
-            .filter(status=AnalysisStatus.RUNNING, started_at__lt=cutoff)
-            .values_list("pk", "attempts")
-        )
-        requeue = [pk for pk, attempts in stuck if attempts < _max_attempts()]
-        give_up = [pk for pk, attempts in stuck if attempts >= _max_attempts()]
-        reason = f"stuck in running for more than {int(age.total_seconds())} s (worker lost)"
-        Analysis.objects.filter(pk__in=requeue).update(
-            status=AnalysisStatus.PENDING, error_reason=f"reaped: {reason}"
-        )
-        Analysis.objects.filter(pk__in=give_up).update(
-            status=AnalysisStatus.FAILED,
-            finished_at=timezone.now(),
-            error_reason=f"gave up after {_max_attempts()} attempts: {reason}",
-        )
-        analysis_enqueue(analysis_ids=requeue)
-    return ReapSummary(requeued=requeue, failed=give_up)

@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 
 from analysis.ingest import analysis_run
-from analysis.services import analysis_reap_stuck
+from analysis.queueing import analysis_reap_stuck
 
 logger = logging.getLogger("swatch.analysis.tasks")
 

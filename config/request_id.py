@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from django.http import HttpRequest, HttpResponse
 
@@ -40,6 +40,16 @@ def request_id_accept(value: str | None) -> str:
     if value and _ACCEPTED.fullmatch(value):
         return value
     return request_id_new()
+
+
+def request_id_set(value: str) -> Token[str]:
+    """Make `value` the current id until `request_id_reset` of the token (a task's start and
+    end are two signals, not one block)."""
+    return _current.set(value)
+
+
+def request_id_reset(token: Token[str]) -> None:
+    _current.reset(token)
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """Image intake: every image that enters Swatch (catalog or query) passes through here.
 
-Allow-listed formats only, a pixel cap checked from the header before anything is decoded,
-truncation detected, EXIF orientation applied, converted to RGB and re-encoded. Each refusal
-is an `ImageIntakeError` with its own code, so callers can show a precise message.
+Allow-listed formats only, a pixel cap checked from the header before anything is decoded (a
+JPEG over it is decoded at reduced size instead: JPEG draft mode), truncation detected, EXIF
+orientation applied, converted to RGB and re-encoded. Each refusal is an `ImageIntakeError`
+with its own code, so callers can show a precise message.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ STORED_JPEG_QUALITY = 92
 # 256) and, for the catalog, kept losslessly (PNG), so the same pixels give the same vector.
 EMBEDDING_SIDE = 336
 EMBEDDING_MAX_ASPECT = 4
+# The reductions libjpeg can decode at (JPEG draft mode): a side divided by 2, 4 or 8.
+JPEG_DRAFT_SCALES = (2, 4, 8)
 
 
 @dataclass(frozen=True)
@@ -91,18 +94,33 @@ def _open_checked(data: bytes, limits: IntakeLimits) -> Image.Image:
             f"{', '.join(limits.formats)}.",
         )
     width, height = image.size
-    if width * height > limits.max_pixels:
+    if width * height > limits.max_pixels and not _reduced_jpeg(image, limits):
         raise ImageIntakeError(
             "too_many_pixels",
             f"The image is {width}×{height} = {width * height / 1e6:.1f} megapixels; "
             f"the limit is {limits.max_pixels / 1e6:.1f} megapixels.",
         )
+    width, height = image.size
     if min(width, height) < limits.min_side:
         raise ImageIntakeError(
             "too_small",
             f"The image is {width}×{height}; both sides must be at least {limits.min_side} px.",
         )
     return image
+
+
+def _reduced_jpeg(image: Image.Image, limits: IntakeLimits) -> bool:
+    """A JPEG over the pixel cap (a 48–54 MP phone photo) is decoded at the least reduction
+    that brings it under the cap, by JPEG draft mode: libjpeg's scaled decoding at 1/2, 1/4 or
+    1/8 of each side, so the full-size pixels are never in memory. True when that is done."""
+    if image.format != "JPEG":
+        return False
+    width, height = image.size
+    for scale in JPEG_DRAFT_SCALES:
+        if -(-width // scale) * -(-height // scale) <= limits.max_pixels:
+            image.draft(None, (width // scale, height // scale))
+            return image.size[0] * image.size[1] <= limits.max_pixels
+    return False
 
 
 def _decode(image: Image.Image) -> Image.Image:

@@ -9,12 +9,14 @@ strategy worker of `search.side_by_side`, which holds a connection of its own
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import wait as futures_wait
+from functools import partial
 
 from django.db import connection
 
@@ -46,7 +48,7 @@ def later(task: Callable[[], object]) -> None:
             gil_switch_shortened()
             _worker = threading.Thread(target=_work, name="swatch-background", daemon=True)
             _worker.start()
-    _tasks.put(task)
+    _tasks.put(partial(contextvars.copy_context().run, task))  # logs keep the request id
 
 
 _pending: set[Future] = set()
@@ -65,7 +67,7 @@ def later_on_a_connection(task: Callable[[], object]) -> None:
     if connection.in_atomic_block:
         task()
         return
-    future = side_by_side_submit(task)
+    future = side_by_side_submit(partial(contextvars.copy_context().run, task))
     _pending.add(future)
     future.add_done_callback(_done)
 

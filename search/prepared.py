@@ -19,8 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import ProgrammingError, connection
+from django.db import ProgrammingError
 from psycopg import errors
+
+from search.database import connection
 
 _PLACEHOLDER = re.compile(r"%s")
 

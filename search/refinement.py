@@ -10,6 +10,7 @@ can answer it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -79,6 +80,7 @@ def refinement_run(
     state.refinement = outcome
     state.refinement_error = error
     query_state_save(state=state, ttl=ttl)
+    logger.info("refinement of query %s: %s", query_id, outcome)
     return outcome
 
 
@@ -94,4 +96,9 @@ def _run_and_close(*, submitted: float, **kwargs) -> str:
 
 
 def refinement_submit(*, workers: int, **kwargs) -> Future:
-    return _pool(workers).submit(_run_and_close, submitted=time.perf_counter(), **kwargs)
+    """Run the refinement on the pool, in a copy of the caller's context: its log lines carry
+    the request id of the search that asked for it (`config.request_id`)."""
+    context = contextvars.copy_context()
+    return _pool(workers).submit(
+        context.run, _run_and_close, submitted=time.perf_counter(), **kwargs
+    )

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils.encoding import filepath_to_uri
 
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
 from materials.models import Catalog, Material, MaterialImage
+from search.database import connection
 from search.errors import SearchError
 from search.models import MaterialFacets
 from search.prepared import Statement, prepared_execute

@@ -17,6 +17,7 @@ import numpy as np
 from analysis.metrics import cache_lookup
 from search.conf import SearchConfig, search_config
 from search.crop import query_cropped
+from search.database import replica_reads
 from search.encoding import as_array as _array
 from search.encoding import as_list as _as_list
 from search.encoding import away as _away
@@ -384,6 +385,7 @@ def _answer(
 
 
 @search_observed
+@replica_reads
 def search_run(
     *,
     query: SearchQuery,
@@ -437,6 +439,7 @@ def search_run(
 
 
 @search_observed
+@replica_reads
 def search_answer_get(*, query_id: str) -> SearchAnswer:
     """The current answer of an earlier query: refined once its analysis is done."""
     state = query_state_load(query_id=query_id)

@@ -12,6 +12,7 @@ other: another connection could not see that transaction's rows (a test's, an im
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import sys
@@ -44,12 +45,12 @@ def _work() -> None:
         if item is _STOP:
             connections.close_all()
             return
-        task, future = item
+        run, task, future = item
         if not future.set_running_or_notify_cancel():
             continue
         try:
             _close_obsolete_connections()
-            future.set_result(task())
+            future.set_result(run(task))
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, which re-raises it
             future.set_exception(exc)
 
@@ -86,7 +87,8 @@ def side_by_side(tasks: Mapping[str, Callable[[], T]], *, workers: int) -> dict[
     futures: dict[str, Future] = {}
     for name in names[1:]:
         future: Future = Future()
-        _tasks.put((tasks[name], future))
+        # The worker runs the task in the caller's context: the same search, same database.
+        _tasks.put((contextvars.copy_context().run, tasks[name], future))
         futures[name] = future
     results: dict[str, Any] = {names[0]: tasks[names[0]]()}
     for name, future in futures.items():
@@ -98,7 +100,7 @@ def side_by_side_submit(task: Callable[[], T]) -> Future:
     """Run `task` on a worker thread (on its connection) without waiting for it."""
     _ensure_workers(1)
     future: Future = Future()
-    _tasks.put((task, future))
+    _tasks.put((contextvars.copy_context().run, task, future))
     return future
 
 

@@ -6,6 +6,7 @@ Code reads them as `env.get_int(env.SEARCH_CANDIDATES)`. A new area gets a modul
 imported here (the import order is the order of docs/CONFIGURATION.md).
 """
 
+from config.env.access import *  # noqa: F403
 from config.env.core import *  # noqa: F403
 from config.env.database import *  # noqa: F403
 from config.env.intake import *  # noqa: F403

@@ -25,3 +25,23 @@ TEST_DB_NAME = declare(
     "Name of the test database. Default: `test_swatch_<pid>`, so that test runs in "
     "parallel on one server never share a database.",
 )
+REPLICA_URLS = declare(
+    "DATABASE_REPLICA_URLS",
+    None,
+    "Read replicas of `DATABASE_URL` (streaming replicas, comma-separated URLs): searches read "
+    "from them, everything else (writes, pages, the admin, the API's other reads) from the "
+    "primary. Unset: everything on the primary.",
+    secret=True,
+)
+REPLICA_MAX_LAG_SECONDS = declare(
+    "SWATCH_REPLICA_MAX_LAG_SECONDS",
+    "10",
+    "A replica further behind the primary than this (seconds of WAL not yet replayed) is "
+    "skipped: searches go to another replica, or to the primary.",
+)
+REPLICA_PIN_SECONDS = declare(
+    "SWATCH_REPLICA_PIN_SECONDS",
+    "15",
+    "After a request that changed the catalog, that client's searches read the primary for this "
+    "long (a cookie), so it finds what it just wrote; 0: only within the request.",
+)

@@ -8,8 +8,10 @@ from config.env.registry import declare
 MAX_IMAGE_PIXELS = declare(
     "SWATCH_MAX_IMAGE_PIXELS",
     "40000000",
-    "Largest accepted image, in pixels (width × height); larger ones are refused before "
-    "they are decoded. Pillow's own bomb limit is ~89 MP.",
+    "Most pixels (width × height) an image is decoded to: a bigger PNG or WebP is refused "
+    "before it is decoded; a bigger JPEG (a 48–54 MP phone photo) is decoded at 1/2, 1/4 or "
+    "1/8 of each side (JPEG draft mode) to fit, and refused if even that does not. Pillow's "
+    "own bomb guard refuses anything over ~179 MP.",
 )
 MAX_UPLOAD_BYTES = declare(
     "SWATCH_MAX_UPLOAD_BYTES", "26214400", "Largest accepted image file, in bytes (25 MiB)."

@@ -36,3 +36,9 @@ LOG_FORMAT = declare(
     "`json` (one JSON object a line: time, level, logger, message, request id, route, status, "
     "duration) or `plain` (human-readable).",
 )
+ACCESS_LOG = declare(
+    "SWATCH_ACCESS_LOG",
+    "true",
+    "Write the access line (`swatch.access`) for every request. `./swatch up` turns it off, "
+    "so its console shows only what needs reading (warnings and errors still do).",
+)

@@ -36,6 +36,7 @@ PIPELINE_PROVIDERS = declare(
 REAP_EVERY_MINUTES = declare(
     "SWATCH_REAP_EVERY_MINUTES",
     "5",
-    "How often the worker's schedule returns analyses stuck in `running` longer than "
-    "SWATCH_Q_TIMEOUT to the queue (`reap_stuck_analyses`).",
+    "How often the worker's schedule returns analyses whose task was lost to the queue "
+    "(`reap_stuck_analyses`): `running` longer than SWATCH_Q_TIMEOUT, or `pending`, queued "
+    "longer ago than SWATCH_Q_RETRY and no longer in the broker's queue.",
 )

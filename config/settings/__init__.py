@@ -2,6 +2,7 @@
 that reads the environment; see docs/CONFIGURATION.md. A new area gets a module of its own,
 imported here."""
 
+from config.settings.access import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.base import *  # noqa: F403
 from config.settings.database import *  # noqa: F403

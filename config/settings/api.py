@@ -4,11 +4,13 @@ from __future__ import annotations
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # API keys first: a 401 names their scheme (`WWW-Authenticate: Api-Key`).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "access.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_PERMISSION_CLASSES": ["access.permissions.ScopePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -24,6 +26,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Visual material search: find materials by how they look.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # The docs page serves swagger-ui/redoc from static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

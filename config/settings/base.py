@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
+    "rest_framework_api_key",
+    "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
@@ -47,16 +49,23 @@ INSTALLED_APPS = [
     "materials",
     "analysis",
     "search",
+    "access",
 ]
 
 MIDDLEWARE = [
     # First: every answer and log line of the request carries its id (config/request_id.py).
     "config.request_id.RequestIdMiddleware",
+    # One JSON access line per request: method, route, status, duration (with the id).
+    "config.observability.logs.AccessLogMiddleware",
+    # A request that changed the catalog pins its client's searches to the primary.
+    "config.replicas.ReplicaPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # 413 from Content-Length, before the body is read (config/request_limits.py).
     "config.request_limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # CORS only for the API and the origins of usable keys (access/cors.py).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

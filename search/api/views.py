@@ -32,6 +32,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 class SearchView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
     throttle_classes = [SearchRateThrottle]
+    required_scope = "search"  # access.permissions
 
     @extend_schema(
         request={
@@ -55,6 +56,7 @@ class SearchView(APIView):
 
 class SearchResultView(APIView):
     throttle_classes = [LookupRateThrottle]
+    required_scope = "search"
 
     @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
     def get(self, request: Request, query_id: str) -> Response:
@@ -70,6 +72,7 @@ class SearchResultView(APIView):
 
 class MaterialListView(generics.ListAPIView):
     serializer_class = MaterialSerializer
+    required_scope = "catalog:read"
 
     @extend_schema(parameters=[MaterialListQuerySerializer])
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -92,6 +95,8 @@ class MaterialListView(generics.ListAPIView):
 
 
 class MaterialDetailView(APIView):
+    required_scope = "catalog:read"
+
     @extend_schema(responses=MaterialSerializer)
     def get(self, request: Request, material_id: int) -> Response:
         return Response(MaterialSerializer(material_get(material_id=material_id)).data)
@@ -99,6 +104,7 @@ class MaterialDetailView(APIView):
 
 class MaterialSimilarView(APIView):
     throttle_classes = [SearchRateThrottle]
+    required_scope = "search"
 
     @extend_schema(
         parameters=[

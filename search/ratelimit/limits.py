@@ -6,23 +6,40 @@ user when signed in, else the client's address) and which scope — `search` for
 from __future__ import annotations
 
 from config.client_address import client_rate_ident
-from search.conf import search_config
+from search.conf import Rate, search_config
 from search.ratelimit.windows import RateDecision, rate_decide
 
 SCOPES = ("search", "lookup")
 
 
-def rate_ident(*, user_id: int | None, address: str) -> str:
+def rate_ident(*, user_id: int | None, address: str, key_prefix: str | None = None) -> str:
+    """An API key's own bucket, else the signed-in user's, else the client address's."""
+    if key_prefix is not None:
+        return f"key:{key_prefix}"
     return f"user:{user_id}" if user_id is not None else f"ip:{client_rate_ident(address)}"
 
 
-def search_rate_decide(
-    *, ident: str, scope: str = "search", now: float | None = None
-) -> RateDecision:
+def scaled_rates(rates: dict[str, Rate], factor: float) -> dict[str, Rate]:
+    """A rate tier's limits: each window's requests times `factor` (at least 1)."""
+    if factor == 1.0:
+        return rates
+    return {
+        name: Rate(requests=max(1, round(rate.requests * factor)), seconds=rate.seconds)
+        for name, rate in rates.items()
+    }
+
+
+def search_rates(*, scope: str = "search", factor: float = 1.0) -> dict[str, Rate]:
     if scope not in SCOPES:
         raise ValueError(f"unknown rate-limit scope {scope!r}")
     config = search_config()
-    rates = config.lookup_rates if scope == "lookup" else config.rates
+    return scaled_rates(config.lookup_rates if scope == "lookup" else config.rates, factor)
+
+
+def search_rate_decide(
+    *, ident: str, scope: str = "search", now: float | None = None, factor: float = 1.0
+) -> RateDecision:
+    rates = search_rates(scope=scope, factor=factor)
     return rate_decide(ident=ident, rates=rates, scope=scope, now=now)
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection
-
+from search.database import connection
 from search.fusion import Hit
 from search.query import SearchFilters
 from search.strategies.sql import MATERIAL, MATERIAL_JOINS, filters_where

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 
 from analysis.vector_indexes import VectorIndex
+from search.database import connection
 from search.fusion import Hit
 from search.query import SearchFilters
 from search.selectors import ResultRow
@@ -244,7 +245,7 @@ def vector_search(
             cursor.execute(sql, args)
             found = cursor.fetchall()
     else:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             _set_local(
                 cursor,
                 ef_search=ef_search,

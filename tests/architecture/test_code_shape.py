@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("materials", "analysis", "search", "config")
+APPS = ("materials", "analysis", "search", "access", "config")
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
 

@@ -430,3 +430,33 @@ def test_the_empty_result_notice_fits_the_kind_of_query(browser, live_url, analy
     notice = browser.find_element(By.ID, "no-match").text
     assert "Try other words" in notice
     assert "photo (flat" not in notice
+
+
+def test_the_material_page_holds_a_long_catalog_value_on_a_phone(
+    browser, live_url, analysed_catalog
+):
+    # given a material whose catalog carries a long value without spaces (a path, a URL)
+    material = next(iter(analysed_catalog.materials.values()))
+    long_value = "deb:sweethome3d=7.0.2:/usr/share/sweethome3d/" + "textures/" * 12 + "bricks.jpg"
+    kept = dict(material.attributes)
+    material.attributes = {**kept, "origin": long_value}
+    material.save(update_fields=["attributes"])
+    try:
+        # when its page is opened on a desktop and on a phone
+        for width, height in ((1366, 900), (390, 844)):
+            browser.set_window_size(width, height)
+            browser.get(f"{live_url}/materials/{material.pk}/")
+            facts = wait(browser).until(EC.presence_of_element_located((By.ID, "supplier-facts")))
+            # then the value is there, wrapped inside its box: nothing runs off the page
+            assert "bricks.jpg" in facts.text.replace("\n", "")
+            box = "const r = document.getElementById('supplier-facts').getBoundingClientRect();"
+            inner = browser.execute_script("return document.documentElement.clientWidth")
+            assert browser.execute_script(box + "return r.right") <= inner, width
+            assert browser.execute_script("return document.documentElement.scrollWidth") <= inner
+            overflow = """return [...document.querySelectorAll('#supplier-facts dd')]
+                .some(dd => dd.scrollWidth > dd.clientWidth + 1)"""
+            assert not browser.execute_script(overflow), width
+    finally:
+        material.attributes = kept
+        material.save(update_fields=["attributes"])
+        browser.set_window_size(1366, 900)

@@ -129,11 +129,11 @@ def test_sigterm_to_up_leaves_no_swatch_process_after_ten_seconds():
         cwd=ROOT,
         env=_environment(var_dir, port, marker),
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # the console, as the installer reads it
         text=True,
     )
-    lines = _Lines(up.stderr)
+    lines = _Lines(up.stdout)
     try:
         # given a first run that says it is running, and a server that answers
         assert lines.wait_for("Ctrl-C stops", START_TIMEOUT_SECONDS), lines.text()
@@ -142,6 +142,12 @@ def test_sigterm_to_up_leaves_no_swatch_process_after_ten_seconds():
         assert "login: admin / " in banner
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
             assert page.status == 200
+        # and a console quiet enough to read: no line per request or per queued task, no
+        # "Cache table already exists" after a fresh migrate
+        console = lines.text()
+        for noise in ("GET /", "Enqueued", "already exists", '{"time"'):
+            assert noise not in console, console
+        assert len(console.splitlines()) <= 15, console
         assert any("qcluster" in p for p in _processes_of(marker, var_dir))
         assert any("gunicorn" in p for p in _processes_of(marker, var_dir))
 

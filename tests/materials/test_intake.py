@@ -1,5 +1,6 @@
 """Every refusal of image intake has its own code; accepted images come out upright RGB."""
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -73,6 +74,52 @@ def test_too_many_pixels_is_refused_from_the_header_before_decoding():
     error = _refusal(buffer.getvalue())
     assert error.code == "too_many_pixels"
     assert "100.0 megapixels" in error.message
+
+
+def _phone_photo(size: tuple[int, int]) -> bytes:
+    """A JPEG the size of a current phone's photo (smooth, so small on disk)."""
+    ramp = Image.linear_gradient("L").resize(size)
+    image = Image.merge("RGB", (ramp, ramp.transpose(Image.Transpose.ROTATE_180), ramp))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("size", "decoded"), [((8000, 6000), (4000, 3000)), ((9000, 6000), (4500, 3000))]
+)
+def test_a_48_to_54_megapixel_jpeg_is_decoded_at_reduced_size_not_refused(size, decoded):
+    # given a 48 or 54 MP phone photo, over the 40 MP cap
+    data = _phone_photo(size)
+    assert size[0] * size[1] > LIMITS.max_pixels
+
+    # when it arrives, then libjpeg decodes it at half size (draft mode): the full-size
+    # pixels are never in memory, and it is accepted and stored at the stored side
+    assert image_decode(data=data, limits=LIMITS).size == decoded
+    stored = image_normalise(data=data, limits=LIMITS)
+    assert max(stored.width, stored.height) == LIMITS.max_stored_side
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_the_pixel_cap_still_bounds_what_a_jpeg_decodes_to():
+    # given a cap so low that even an eighth of each side is over it
+    tiny_cap = dataclasses.replace(LIMITS, max_pixels=1_000)
+    data = make_image_bytes((400, 300), fmt="JPEG")  # 1/8: 50 × 38 = 1 900 pixels
+
+    # then it is refused by the cap, naming its size
+    error = _refusal(data, tiny_cap)
+    assert error.code == "too_many_pixels"
+    assert "400×300" in error.message
+    # and a cap a quarter of each side fits is met at that reduction, not less
+    quarter = dataclasses.replace(LIMITS, max_pixels=100 * 75)
+    assert image_decode(data=data, limits=quarter).size == (100, 75)
+
+
+def test_a_png_over_the_pixel_cap_is_still_refused():
+    # PNG has no reduced decoding: over the cap is refused before decoding
+    cap = dataclasses.replace(LIMITS, max_pixels=10_000)
+    error = _refusal(make_image_bytes((200, 100), fmt="PNG"), cap)
+    assert error.code == "too_many_pixels"
 
 
 def test_file_over_the_byte_cap_is_refused():

@@ -262,6 +262,26 @@ def test_upload_over_the_cap_is_refused_without_touching_the_disk(
     assert 'data-code="file_too_large"' in response.content.decode()
 
 
+def test_a_48_megapixel_phone_photo_is_searched_without_javascript(
+    client, providers, sample_catalog
+):
+    # given a phone's 8000 × 6000 JPEG (48 MP, over the 40 MP cap), sent as it is (no script
+    # scaled it down)
+    # of brown wood
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(photo(COLORS["brown"]))).resize((8000, 6000)).save(buffer, "JPEG")
+
+    # when it is uploaded, then it is searched (decoded at half size), not refused: oak first
+    response = client.post("/", {"image": upload(buffer.getvalue(), "phone.jpg", "image/jpeg")})
+    assert response.status_code == 200, response.content[:500]
+    assert card_ids(response.content.decode())[0] == sample_catalog["oak"].pk
+    # and the page states the limits before any upload
+    page = client.get("/").content.decode()
+    limit = re.search(r'id="upload-limit">(.*?)</p>', page, re.S).group(1)
+    assert "25 MB" in limit
+    assert "40 megapixels" in limit
+
+
 def test_rate_limit_shows_its_own_page_with_retry_after(
     client, providers, sample_catalog, settings
 ):

@@ -4,13 +4,15 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.services import analysis_reap_stuck
+from analysis.queueing import analysis_reap_stuck
 
 
 class Command(BaseCommand):
     help = (
-        "Return analyses stuck in 'running' (worker killed or timed out) to the queue, or mark "
-        "them failed once their attempts are used up. The worker also runs this on a schedule."
+        "Return analyses whose task was lost to the queue, with the options they were queued "
+        "with: 'running' ones of a killed or timed-out worker, 'pending' ones whose task is no "
+        "longer in the broker's queue. Mark them failed once their attempts are used up. The "
+        "worker also runs this on a schedule."
     )
 
     def add_arguments(self, parser) -> None:
@@ -18,8 +20,8 @@ class Command(BaseCommand):
             "--older-than",
             type=float,
             default=None,
-            help="Seconds in 'running' before an analysis counts as stuck "
-            "(default: SWATCH_Q_TIMEOUT).",
+            help="Seconds in 'running' (or queued and 'pending') before an analysis counts as "
+            "stuck (default: SWATCH_Q_TIMEOUT for running, SWATCH_Q_RETRY for pending).",
         )
 
     def handle(self, *args, **options) -> None:

@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
+from search.database import connection
 from search.prepared import Statement, prepared_execute
 from search.query import SearchFilters
 from search.selectors import ResultRow

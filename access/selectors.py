@@ -1,0 +1,84 @@
+"""Reading keys: which key a secret is and in what state, whether an address or an origin may
+use it, and the origins CORS answers for."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from access.models import ApiKey
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    key: ApiKey | None
+    problem: str | None  # api_key_invalid | api_key_revoked | api_key_expired
+    message: str
+
+
+def key_check(*, secret: str, now=None) -> KeyCheck:
+    """The key of `secret`, or why it cannot be used (revoked and expired keys are told
+    apart from unknown ones only once the secret itself matches their hash)."""
+    prefix, dot, _ = secret.partition(".")
+    key = (
+        ApiKey.objects.select_related("owner").filter(prefix=prefix).first()
+        if dot and len(prefix) <= 8
+        else None
+    )
+    if key is None or not key.is_valid(secret):
+        return KeyCheck(None, "api_key_invalid", "This API key is not valid.")
+    if key.revoked:
+        return KeyCheck(key, "api_key_revoked", f"API key {key.prefix} was revoked.")
+    now = now or timezone.now()
+    if key.expiry_date is not None and key.expiry_date <= now:
+        successor = key.replaced_by.prefix if key.replaced_by_id else None
+        why = f"; it was replaced by key {successor}" if successor else ""
+        return KeyCheck(
+            key,
+            "api_key_expired",
+            f"API key {key.prefix} expired at {key.expiry_date:%Y-%m-%d %H:%M} UTC{why}.",
+        )
+    return KeyCheck(key, None, "")
+
+
+def key_allows_address(key: ApiKey, address: str) -> bool:
+    if not key.allowed_ips:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in key.allowed_ips)
+
+
+def key_allows_origin(key: ApiKey, origin: str | None) -> bool:
+    """A browser call (one with `Origin`) only from the key's origins; a call without
+    `Origin` (a server, a script) is not a browser's, and its address is what is checked."""
+    if origin is None:
+        return True
+    return origin.rstrip("/").lower() in key.allowed_origins
+
+
+def cors_origin_known(origin: str) -> bool:
+    """Whether any usable key allows `origin` (preflights carry no key)."""
+    now = timezone.now()
+    usable = ApiKey.objects.filter(revoked=False, allowed_origins__contains=[origin.lower()])
+    return usable.exclude(expiry_date__lte=now).exists()
+
+
+def key_status(key: ApiKey, now=None) -> str:
+    """For the admin and `api_keys list`: active, expires …, in rotation grace, revoked."""
+    now = now or timezone.now()
+    if key.revoked:
+        return f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "revoked"
+    if key.expiry_date is not None and key.expiry_date <= now:
+        return "expired"
+    if key.replaced_by_id is not None:
+        return f"rotated: valid until {key.expiry_date:%Y-%m-%d %H:%M} UTC (grace)"
+    if key.expiry_date is not None:
+        return f"active until {key.expiry_date:%Y-%m-%d}"
+    return "active"

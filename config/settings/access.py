@@ -1,0 +1,24 @@
+"""API access: anonymous callers, API keys, CORS for the keys' origins (access/)."""
+
+from __future__ import annotations
+
+from config import env
+from config.settings.base import ENVIRONMENT
+
+_anonymous = env.get_optional(env.API_ANONYMOUS)
+SWATCH_API_ANONYMOUS = (
+    env.get_bool(env.API_ANONYMOUS)
+    if _anonymous not in (None, "")
+    else ENVIRONMENT in {"development", "test"}
+)
+SWATCH_API_KEY_ROTATION_GRACE_DAYS = env.get_float(env.API_KEY_ROTATION_GRACE_DAYS)
+SWATCH_API_KEY_TIERS = env.get_str(env.API_KEY_TIERS)
+
+# django-cors-headers: only /api/, only the origins of usable keys (access/cors.py's signal).
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_HEADERS = ("authorization", "x-api-key", "content-type", "x-request-id")
+CORS_EXPOSE_HEADERS = (
+    "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy",
+    "Retry-After", "X-Request-Id",
+)  # fmt: skip
