@@ -60,7 +60,7 @@ from search.strategies.properties import (
 from search.strategies.semantic import semantic_search
 from search.strategies.vector import FacetRow, QueryVector, StoredVector, vector_search
 from search.textquery import description_from_text, fulltext_query
-from search.verification import verified_rerank
+from search.verification import identical_marked, verified_rerank
 
 REFINE_MODES = ("background", "inline", "never")
 
@@ -314,6 +314,7 @@ def _execute(
     fused = fuse(lists, state.weights, method=state.fusion, k=config.rrf_k)
     bonus = 0.0 if state.fusion == "calibrated" else config.verify_weight
     fused = verified_rerank(fused, {int(k): v for k, v in state.sample_inliers.items()}, bonus)
+    fused = identical_marked(fused) if state.image_vector else fused
     fused = relevance_ranking(
         fused,
         lists,

@@ -43,6 +43,10 @@ RANSAC_PIXELS = 6.4
 # many and at least twice the next one's: repetitive textures match a neighbour a little.
 SAME_SAMPLE_INLIERS = 12
 SAME_SAMPLE_MARGIN = 2.0
+# The same pixels give the same vector (catalog and queries share one normalisation): an image
+# cosine this close to 1 is the catalog's own image again, whatever bytes carried it, even on
+# a texture too smooth for keypoints.
+SAME_PIXELS_COSINE = 0.995
 
 
 @dataclass(frozen=True)
@@ -175,3 +179,20 @@ def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: flo
             scores["vector"] = replace(vector, details=details)
         reranked.append(Fused(item.material_id, item.score + weight * math.log1p(count), scores))
     return sorted(reranked, key=lambda f: (-f.score, f.material_id))
+
+
+def identical_marked(fused: Sequence[Fused]) -> list[Fused]:
+    """The ranking with "same sample" on each candidate whose image vector is (all but) the
+    query's own: the same pixels uploaded again."""
+    marked = []
+    for item in fused:
+        vector = item.scores.get("vector")
+        if vector is None or vector.score < SAME_PIXELS_COSINE or vector.details.get("same_sample"):
+            marked.append(item)
+            continue
+        scores = {
+            **item.scores,
+            "vector": replace(vector, details={**vector.details, "same_sample": True}),
+        }
+        marked.append(replace(item, scores=scores))
+    return marked
