@@ -262,3 +262,7 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}: {self.wall_seconds:.2f} s"
+
+
+# --- the embedding-model registry (analysis.registry) ------------------------------------
+from analysis.embedding_models import EmbeddingModel  # noqa: E402, F401 - a model of this app

@@ -51,11 +51,14 @@ class PipelineProviders:
 
 def pipeline_providers_from_factory() -> PipelineProviders:
     from analysis.providers import factory  # providers load lazily, on first use
+    from analysis.registry.embedders import active_embedder
+    from analysis.registry.selectors import active_models
 
+    active = active_models()  # the registry's active models, else the configured chains
     return PipelineProviders(
         describer=factory.get_describer(),
-        image_embedder=factory.get_image_embedder(),
-        text_embedder=factory.get_text_embedder(),
+        image_embedder=active_embedder("image", active),
+        text_embedder=active_embedder("description", active),
     )
 
 

@@ -42,6 +42,7 @@ class SearchConfig:
     calibration: str = ""
     rates: dict[str, Rate] = field(default_factory=dict)
     lookup_rates: dict[str, Rate] = field(default_factory=dict)
+    malformed_rates: dict[str, Rate] = field(default_factory=dict)
 
 
 def weights_from_text(text: str) -> dict[str, float]:
@@ -95,6 +96,10 @@ def _parsed(frozen: tuple) -> SearchConfig:
         lookup_rates={
             name: rate_from_text(name, text)
             for name, text in dict(raw.get("LOOKUP_RATES", {})).items()
+        },
+        malformed_rates={
+            name: rate_from_text(name, text)
+            for name, text in dict(raw.get("MALFORMED_RATES", {})).items()
         },
     )
 

@@ -15,6 +15,8 @@ class SearchProviders:
     image_embedder: ImageEmbedder
     text_embedder: TextEmbedder | None
     describer: ImageDescriber | None
+    # The model that answers the items the active image model does not cover yet, if any.
+    image_fallback: ImageEmbedder | None = None
 
 
 _override: list[SearchProviders] = []
@@ -24,12 +26,19 @@ def search_providers() -> SearchProviders:
     if _override:
         return _override[-1]
     # Imported here: the factory loads model code lazily, and search must import without it.
-    from analysis.providers.factory import get_describer, get_image_embedder, get_text_embedder
+    from analysis.providers.factory import get_describer
+    from analysis.registry.embedders import active_embedder, embedder_for
+    from analysis.registry.selectors import active_models
 
+    # The registry's active model of each kind (one read per search: a switch is one commit,
+    # so a search is served by the old models or the new ones), else the configured chains.
+    active = active_models()
+    fallback = active["image"].fallback if "image" in active else None
     return SearchProviders(
-        image_embedder=get_image_embedder(),
-        text_embedder=get_text_embedder(),
+        image_embedder=active_embedder("image", active),
+        text_embedder=active_embedder("description", active),
         describer=get_describer(),
+        image_fallback=embedder_for(fallback) if fallback is not None else None,
     )
 
 

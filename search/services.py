@@ -16,6 +16,7 @@ import numpy as np
 
 from analysis.metrics import cache_lookup
 from search.conf import SearchConfig, search_config
+from search.covering import covering, fallback_encode
 from search.crop import query_cropped
 from search.database import replica_reads
 from search.encoding import as_array as _array
@@ -50,15 +51,10 @@ from search.state import (
     query_state_load,
     query_state_save,
 )
-from search.strategies.properties import (
-    PropertiesCandidate,
-    candidates_from_facets,
-    properties_candidates,
-    properties_candidates_of,
-    properties_rank,
-)
+from search.strategies.properties import properties_candidates, properties_rank
 from search.strategies.semantic import semantic_search
-from search.strategies.vector import FacetRow, QueryVector, StoredVector, vector_search
+from search.strategies.vector import QueryVector, StoredVector, vector_search
+from search.strategy_calls import and_candidates, vector_tuning, with_rows
 from search.textquery import description_from_text, fulltext_query
 from search.verification import identical_marked, verified_rerank
 
@@ -127,6 +123,7 @@ def _state_encode(
                 pixels=query.image.pixels, sha256=query.image.sha256, embedder=image_embedder
             )
         )
+    fallback_encode(state=state, query=query, providers=providers)
     if query.negative_image is not None:
         state.negative_image_vector = _as_list(
             query_image_vector(
@@ -198,20 +195,23 @@ def _vector_searches(
 ) -> dict[str, Callable[..., list[Hit]]]:
     """The weighted strategies that search vectors, ready to run: they do not depend on each
     other."""
-    tuning = _vector_tuning(config)
+    tuning = vector_tuning(config)
     searches: dict[str, Callable[..., list[Hit]]] = {}
     image_vector = _image_query_vector(state, config, inputs)
     if image_vector is not None and state.weights.get("vector", 0) > 0:
-        searches["vector"] = partial(
-            vector_search,
-            vector=image_vector,
-            model=state.image_model,
-            dimensions=state.image_dimensions,
-            filters=filters,
-            limit=depth,
-            threshold=config.similarity_threshold,
-            exclude_material_ids=exclude,
-            **tuning,
+        searches["vector"] = covering(
+            state,
+            partial(
+                vector_search,
+                vector=image_vector,
+                model=state.image_model,
+                dimensions=state.image_dimensions,
+                filters=filters,
+                limit=depth,
+                threshold=config.similarity_threshold,
+                exclude_material_ids=exclude,
+                **tuning,
+            ),
         )
     if state.weights.get("semantic", 0) <= 0:
         return searches
@@ -246,7 +246,7 @@ def _strategy_lists(
         # Rows only for the results the page may show: a strategy's best `page × limit`.
         shown = state.limit * state.page
         found = side_by_side(
-            timed_each({name: _with_rows(search, shown) for name, search in searches.items()}),
+            timed_each({name: with_rows(search, shown) for name, search in searches.items()}),
             workers=config.strategy_workers,
         )
         read = {pk: row[2] for _, rows in found.values() for pk, row in rows.items()}
@@ -254,7 +254,7 @@ def _strategy_lists(
     # Each search reads its hits' rows for the properties strategy on its own connection,
     # in its own statement when it can, else right after it: side by side too.
     found = side_by_side(
-        timed_each({name: _and_candidates(search, filters) for name, search in searches.items()}),
+        timed_each({name: and_candidates(search, filters) for name, search in searches.items()}),
         workers=config.strategy_workers,
     )
     lists = {name: hits for name, (hits, _) in found.items()}
@@ -271,40 +271,6 @@ def _strategy_lists(
             description=state.description, candidates=candidates, limit=depth
         )
     return lists, {c.material_id: c.result for c in candidates if c.result is not None}
-
-
-def _with_rows(search: Callable[..., list[Hit]], best: int | None = None):
-    """The search, and the read-model rows of its (`best`) hits it read along, if it could."""
-
-    def run() -> tuple[list[Hit], dict[int, FacetRow]]:
-        rows: dict[int, FacetRow] = {}
-        return search(rows=rows, rows_of_best=best), rows
-
-    return run
-
-
-def _and_candidates(search: Callable[..., list[Hit]], filters: SearchFilters):
-    """The search, and the properties candidates of its hits: from the rows it read along,
-    else read right after it."""
-
-    def run() -> tuple[list[Hit], dict[int, PropertiesCandidate]]:
-        hits, rows = _with_rows(search)()
-        candidates = candidates_from_facets(rows)
-        missing = [hit.material_id for hit in hits if hit.material_id not in candidates]
-        if missing:
-            candidates.update(properties_candidates_of(material_ids=missing, filters=filters))
-        return hits, candidates
-
-    return run
-
-
-def _vector_tuning(config: SearchConfig) -> dict[str, int]:
-    """The index-search knobs every vector query of a search shares."""
-    return {
-        "ef_search": config.ef_search,
-        "max_scan_tuples": config.max_scan_tuples,
-        "exact_scan_max_rows": config.exact_scan_max_rows,
-    }
 
 
 def _execute(
@@ -441,9 +407,9 @@ def search_run(
 
 @search_observed
 @replica_reads
-def search_answer_get(*, query_id: str) -> SearchAnswer:
-    """The current answer of an earlier query: refined once its analysis is done."""
-    state = query_state_load(query_id=query_id)
+def search_answer_get(*, query_id: str, **paging: int) -> SearchAnswer:
+    """An earlier query's current answer (refined once analysed); `page`/`limit` page it."""
+    state = query_state_load(query_id=query_id, **paging)
     if state is None:
         raise SearchError(
             "query_not_found",

@@ -50,6 +50,10 @@ class QueryState:
     image_dimensions: int = 0
     text_model: str = ""
     text_dimensions: int = 0
+    # The model that answers what the active image model does not cover yet (search.covering).
+    fallback_model: str = ""
+    fallback_dimensions: int = 0
+    fallback_vector: list[float] | None = None
     description: dict[str, Any] = field(default_factory=dict)
     description_vector: list[float] | None = None
     # Spatial verification of the query image against its closest candidates: material id
@@ -89,11 +93,16 @@ def query_state_save(*, state: QueryState, ttl: int) -> None:
     cache.set(_key(state.query_id), state.as_data(), ttl)
 
 
-def query_state_load(*, query_id: str) -> QueryState | None:
+def query_state_load(
+    *, query_id: str, page: int | None = None, limit: int | None = None
+) -> QueryState | None:
+    """A stored query, at another `page`/`limit` when asked (paging its answer)."""
     value = cache.get(_key(query_id))
     if not isinstance(value, dict):
         return None
-    return QueryState(**value)
+    state = QueryState(**value)
+    state.page, state.limit = page or state.page, limit or state.limit
+    return state
 
 
 # The descriptions revision this process read last: the likely revision of the next search.

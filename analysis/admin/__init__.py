@@ -4,7 +4,8 @@
 - `queue`: the curation review queue (least confident first), its filters and bulk actions;
 - `common`: the review page (the change view of an analysis), columns and actions shared;
 - `audit`: the audit trail and user flags, read-only;
-- `costs`: the model-call ledger and the costs page per day and model.
+- `costs`: the model-call ledger and the costs page per day and model;
+- `registry`: the embedding models, their indexes and coverage per catalog.
 """
 
-from analysis.admin import analyses, audit, costs, queue  # noqa: F401 - registers the admins
+from analysis.admin import analyses, audit, costs, queue, registry  # noqa: F401 - registers the admins

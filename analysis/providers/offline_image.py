@@ -22,6 +22,7 @@ from analysis.providers.protocols import EmbeddingBatch, ProviderError, embeddin
 class EfficientNetLite0Embedder:
     model = w.IMAGE_MODEL
     dimensions = w.IMAGE_DIMENSIONS
+    output = w.IMAGE_OUTPUT
 
     def __init__(
         self,
@@ -49,7 +50,7 @@ class EfficientNetLite0Embedder:
                 raise ProviderError(
                     f"cannot read image: {exc}", retryable=False, code="bad_image"
                 ) from exc
-            chunks.append(self._session.run(w.IMAGE_OUTPUT, {w.IMAGE_INPUT: pixels}))
+            chunks.append(self._session.run(self.output, {w.IMAGE_INPUT: pixels}))
         vectors = np.concatenate(chunks)
         if vectors.shape[1] != self.dimensions:
             raise ProviderError(
@@ -59,3 +60,13 @@ class EfficientNetLite0Embedder:
                 code="model_invalid",
             )
         return embedding_batch(l2_normalise(vectors), model=self.model, dimensions=self.dimensions)
+
+
+class EfficientNetLite0PooledEmbedder(EfficientNetLite0Embedder):
+    """The same graph's other output: the head's 1280-d global average pool alone (the
+    embedding before the stage pools were joined to it). Another model, for the registry:
+    its vectors live beside the default's under their own name and index."""
+
+    model = "efficientnet-lite0-pooled"
+    dimensions = w.IMAGE_POOLED_DIMENSIONS
+    output = w.IMAGE_POOLED_OUTPUT

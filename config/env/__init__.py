@@ -19,4 +19,5 @@ from config.env.queue import *  # noqa: F403
 from config.env.registry import *  # noqa: F403
 from config.env.search import *  # noqa: F403
 from config.env.security import *  # noqa: F403
+from config.env.storage import *  # noqa: F403
 from config.env.web import *  # noqa: F403

@@ -44,6 +44,8 @@ SWATCH_SEARCH = {
     },
     # Reading a stored search (polling, paging): search/ratelimit/limits.py.
     "LOOKUP_RATES": {"lookup": env.get_str(env.SEARCH_RATE_LOOKUP)},
+    # Malformed search requests, limited apart (they never use up the search quota).
+    "MALFORMED_RATES": {"malformed": env.get_str(env.SEARCH_RATE_MALFORMED)},
 }
 
 

@@ -80,7 +80,21 @@ class JSONObjectField(serializers.Field):
         return value
 
 
-class SearchRequestSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer):
+    """A request whose fields this API does not know is refused, naming the first one (a
+    misspelt `filter` would otherwise be ignored silently)."""
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        if unknown:
+            name, known = unknown[0], ", ".join(self.fields)
+            message = f"Unknown field {name!r}; the fields are {known}."
+            error = serializers.ErrorDetail(message, code="unknown_field")
+            raise serializers.ValidationError({name: [error]})
+        return attrs
+
+
+class SearchRequestSerializer(StrictSerializer):
     image = QueryImageField(required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
     material_id = serializers.IntegerField(
@@ -103,9 +117,16 @@ class SearchRequestSerializer(serializers.Serializer):
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
 
 
-class SimilarRequestSerializer(serializers.Serializer):
+class SimilarRequestSerializer(StrictSerializer):
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
+
+
+class AnswerPageSerializer(StrictSerializer):
+    """Paging a stored answer; without them, the page and limit of the search itself."""
+
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
 
 
 class StrategyScoreSerializer(serializers.Serializer):

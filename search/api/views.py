@@ -11,15 +11,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
 from search.api.serializers import (
+    AnswerPageSerializer,
     MaterialListQuerySerializer,
     MaterialSerializer,
     SearchAnswerSerializer,
     SearchRequestSerializer,
     SimilarRequestSerializer,
 )
-from search.api.throttling import LookupRateThrottle, SearchRateThrottle
+from search.api.throttling import LookupRateThrottle
 from search.conf import search_config
 from search.errors import SearchError
 from search.query import search_query_build
@@ -31,8 +33,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 
 class SearchView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
-    throttle_classes = [SearchRateThrottle]
-    required_scope = "search"  # access.permissions
+    required_scope = "search"  # access.permissions; limits: search/api/limits.py
 
     @extend_schema(
         request={
@@ -43,14 +44,16 @@ class SearchView(APIView):
         summary="Search by image, text or material id, with filters and weights",
     )
     def post(self, request: Request) -> Response:
-        serializer = SearchRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        config = search_config()
-        query = search_query_build(
-            **serializer.validated_data,
-            default_weights=config.weights,
-            default_fusion=config.fusion,
-        )
+        with malformed_counted(request):
+            serializer = SearchRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            config = search_config()
+            query = search_query_build(
+                **serializer.validated_data,
+                default_weights=config.weights,
+                default_fusion=config.fusion,
+            )
+        search_counted(request)
         return Response(search_run(query=query).as_dict())
 
 
@@ -58,7 +61,11 @@ class SearchResultView(APIView):
     throttle_classes = [LookupRateThrottle]
     required_scope = "search"
 
-    @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
+    @extend_schema(
+        parameters=[AnswerPageSerializer],
+        responses=SearchAnswerSerializer,
+        summary="The (refined) answer of a query, or another page of it",
+    )
     def get(self, request: Request, query_id: str) -> Response:
         if not QUERY_ID.fullmatch(query_id):
             raise SearchError(
@@ -67,7 +74,10 @@ class SearchResultView(APIView):
                 field="query_id",
                 status=404,
             )
-        return Response(search_answer_get(query_id=query_id).as_dict())
+        params = AnswerPageSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        answer = search_answer_get(query_id=query_id, **params.validated_data)
+        return Response(answer.as_dict())
 
 
 class MaterialListView(generics.ListAPIView):
@@ -103,7 +113,6 @@ class MaterialDetailView(APIView):
 
 
 class MaterialSimilarView(APIView):
-    throttle_classes = [SearchRateThrottle]
     required_scope = "search"
 
     @extend_schema(
@@ -115,14 +124,16 @@ class MaterialSimilarView(APIView):
         summary="More like this material",
     )
     def get(self, request: Request, material_id: int) -> Response:
-        params = SimilarRequestSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        config = search_config()
-        query = search_query_build(
-            material_id=material_id,
-            limit=params.validated_data["limit"],
-            page=params.validated_data["page"],
-            default_weights=config.weights,
-            default_fusion=config.fusion,
-        )
+        with malformed_counted(request):
+            params = SimilarRequestSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
+            config = search_config()
+            query = search_query_build(
+                material_id=material_id,
+                limit=params.validated_data["limit"],
+                page=params.validated_data["page"],
+                default_weights=config.weights,
+                default_fusion=config.fusion,
+            )
+        search_counted(request)
         return Response(search_run(query=query).as_dict())

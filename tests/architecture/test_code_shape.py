@@ -15,11 +15,11 @@ MAX_FUNCTION_LINES = 60
 
 # path -> lines, or "path::function" -> lines, as measured when the check was added.
 KNOWN: dict[str, int] = {
-    "analysis/http.py": 310,
-    "analysis/http.py::post_json": 80,
+    "analysis/http/__init__.py": 310,
+    "analysis/http/__init__.py::post_json": 80,
     "analysis/offline/classifier.py": 345,
     "analysis/offline/export.py::text_graph_export": 64,
-    "search/services.py": 469,
+    "search/services.py": 429,
     "search/strategies/vector.py::vector_search": 79,
 }
 

@@ -1,4 +1,4 @@
-"""The one module that talks HTTP to the outside world (nothing else imports `requests`).
+"""The one package that talks HTTP out (nothing else imports `requests`; downloads: `.download`).
 
 Each provider gets its own hardened session (`provider_session`): its own connect/read
 timeouts, bounded retries with full-jitter exponential backoff that honour the server's
