@@ -48,8 +48,13 @@ def textures(tmp_path) -> Path:
     return folder
 
 
+# Many searches from one client: rate limits (tested elsewhere) out of the way.
+GENEROUS = {"burst": "1000/1s", "minute": "10000/60s", "hour": "100000/3600s"}
+
+
 @pytest.fixture
-def catalog(textures):
+def catalog(textures, settings):
+    settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "RATES": GENEROUS}
     with labelled_catalog(path=textures, labels=textures / "labels.csv") as harness:
         yield harness
 
