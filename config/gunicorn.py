@@ -45,7 +45,9 @@ max_requests_jitter = max_requests // 10
 # X-Forwarded-Proto (https) and X-Forwarded-For believed from SWATCH_TRUSTED_PROXIES only, as
 # Swatch does (config/forwarded.py, config/client_address.py): not gunicorn's own 127.0.0.1.
 forwarded_allow_ips = ",".join(env.get_list(env.TRUSTED_PROXIES))
-accesslog = "-"
+# Django's `swatch.access` logger writes the access line (JSON, with the request id and the
+# route, never the query string): gunicorn's own would repeat it in another format.
+accesslog = None
 errorlog = "-"
 # The models load lazily in each worker, after the fork: nothing heavy is shared by preloading.
 preload_app = False

@@ -42,6 +42,7 @@ class SearchConfig:
     calibration: str = ""
     rates: dict[str, Rate] = field(default_factory=dict)
     lookup_rates: dict[str, Rate] = field(default_factory=dict)
+    feedback_rates: dict[str, Rate] = field(default_factory=dict)
     malformed_rates: dict[str, Rate] = field(default_factory=dict)
 
 
@@ -96,6 +97,10 @@ def _parsed(frozen: tuple) -> SearchConfig:
         lookup_rates={
             name: rate_from_text(name, text)
             for name, text in dict(raw.get("LOOKUP_RATES", {})).items()
+        },
+        feedback_rates={
+            name: rate_from_text(name, text)
+            for name, text in dict(raw.get("FEEDBACK_RATES", {})).items()
         },
         malformed_rates={
             name: rate_from_text(name, text)

@@ -29,6 +29,12 @@ SEARCH_RATE_LOOKUP = declare(
     "Look-ups of a stored search (`GET /api/v1/search/{id}/`, the page's refinement poll) per "
     "user (or IP when anonymous).",
 )
+FEEDBACK_RATE = declare(
+    "SWATCH_FEEDBACK_RATE",
+    "60/60s",
+    "Feedback posts (votes, result clicks, conversions, description flags) per user (or IP when "
+    "anonymous); more are refused with 429.",
+)
 SEARCH_RATE_MALFORMED = declare(
     "SWATCH_SEARCH_RATE_MALFORMED",
     "30/60s",

@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from materials.models import Material
+from search.api.schema import FILTERS_SCHEMA, WEIGHTS_SCHEMA, json_or_text
 from search.bounds import BIGINT_MAX
 from search.query import MAX_LIMIT, MAX_PAGE, QueryImage
 from search.selectors import material_analysis, material_thumbnail_url
@@ -80,6 +81,16 @@ class JSONObjectField(serializers.Field):
         return value
 
 
+@extend_schema_field(json_or_text(FILTERS_SCHEMA))
+class FiltersField(JSONObjectField):
+    pass
+
+
+@extend_schema_field(json_or_text(WEIGHTS_SCHEMA))
+class WeightsField(JSONObjectField):
+    pass
+
+
 class StrictSerializer(serializers.Serializer):
     """A request whose fields this API does not know is refused, naming the first one (a
     misspelt `filter` would otherwise be ignored silently)."""
@@ -110,8 +121,8 @@ class SearchRequestSerializer(StrictSerializer):
         help_text="The part of `image` to search, as fractions of the upright image: "
         '{"x": 0, "y": 0.6, "width": 1, "height": 0.4} is its bottom 40 %.',
     )
-    filters = JSONObjectField(required=False, default=dict)
-    weights = JSONObjectField(required=False, default=dict)
+    filters = FiltersField(required=False, default=dict)
+    weights = WeightsField(required=False, default=dict)
     fusion = serializers.ChoiceField(choices=["calibrated", "rrf", "relative"], required=False)
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)

@@ -13,6 +13,13 @@ from rest_framework.views import APIView
 
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
+from search.api.schema import (
+    COMMON_ERRORS,
+    POLL_DESCRIPTION,
+    RATE_HEADERS,
+    SEARCH_DESCRIPTION,
+    error_responses,
+)
 from search.api.serializers import (
     AnswerPageSerializer,
     MaterialListQuerySerializer,
@@ -24,9 +31,10 @@ from search.api.serializers import (
 from search.api.throttling import LookupRateThrottle
 from search.conf import search_config
 from search.errors import SearchError
+from search.feedback.services import search_run_recorded
 from search.query import search_query_build
 from search.selectors import material_get, material_list
-from search.services import search_answer_get, search_run
+from search.services import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 
@@ -40,8 +48,10 @@ class SearchView(APIView):
             "application/json": SearchRequestSerializer,
             "multipart/form-data": SearchRequestSerializer,
         },
-        responses=SearchAnswerSerializer,
+        responses={200: SearchAnswerSerializer, **error_responses(400, 413, *COMMON_ERRORS)},
+        parameters=RATE_HEADERS,
         summary="Search by image, text or material id, with filters and weights",
+        description=SEARCH_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         with malformed_counted(request):
@@ -54,7 +64,9 @@ class SearchView(APIView):
                 default_fusion=config.fusion,
             )
         search_counted(request)
-        return Response(search_run(query=query).as_dict())
+        user_id = request.user.pk if request.user.is_authenticated else None
+        answer = search_run_recorded(query=query, surface="api", user_id=user_id)
+        return Response(answer.as_dict())
 
 
 class SearchResultView(APIView):
@@ -62,9 +74,10 @@ class SearchResultView(APIView):
     required_scope = "search"
 
     @extend_schema(
-        parameters=[AnswerPageSerializer],
-        responses=SearchAnswerSerializer,
+        parameters=[AnswerPageSerializer, *RATE_HEADERS],
+        responses={200: SearchAnswerSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
         summary="The (refined) answer of a query, or another page of it",
+        description=POLL_DESCRIPTION,
     )
     def get(self, request: Request, query_id: str) -> Response:
         if not QUERY_ID.fullmatch(query_id):
@@ -84,7 +97,10 @@ class MaterialListView(generics.ListAPIView):
     serializer_class = MaterialSerializer
     required_scope = "catalog:read"
 
-    @extend_schema(parameters=[MaterialListQuerySerializer])
+    @extend_schema(
+        parameters=[MaterialListQuerySerializer, *RATE_HEADERS],
+        responses={200: MaterialSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -107,7 +123,10 @@ class MaterialListView(generics.ListAPIView):
 class MaterialDetailView(APIView):
     required_scope = "catalog:read"
 
-    @extend_schema(responses=MaterialSerializer)
+    @extend_schema(
+        parameters=RATE_HEADERS,
+        responses={200: MaterialSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
+    )
     def get(self, request: Request, material_id: int) -> Response:
         return Response(MaterialSerializer(material_get(material_id=material_id)).data)
 
@@ -119,8 +138,9 @@ class MaterialSimilarView(APIView):
         parameters=[
             OpenApiParameter("limit", int, required=False),
             OpenApiParameter("page", int, required=False),
+            *RATE_HEADERS,
         ],
-        responses=SearchAnswerSerializer,
+        responses={200: SearchAnswerSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
         summary="More like this material",
     )
     def get(self, request: Request, material_id: int) -> Response:
@@ -136,4 +156,6 @@ class MaterialSimilarView(APIView):
                 default_fusion=config.fusion,
             )
         search_counted(request)
-        return Response(search_run(query=query).as_dict())
+        user_id = request.user.pk if request.user.is_authenticated else None
+        answer = search_run_recorded(query=query, surface="api", user_id=user_id)
+        return Response(answer.as_dict())

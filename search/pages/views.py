@@ -24,11 +24,9 @@ from search.pages.forms import FILTER_FIELDS, SearchForm, upload_limits
 from search.pages.selectors import (
     facet_values,
     facets_counted,
-    material_detail_get,
 )
 from search.pages.services import (
     RateLimited,
-    material_similar_list,
     page_answer_get,
     page_browse,
     page_search_run,
@@ -267,26 +265,3 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(exc.retry_after)
         return response
     return render(request, "search/_results.html", _with_results(form, context))
-
-
-@require_GET
-def material_detail(request: HttpRequest, material_id: int) -> HttpResponse:
-    try:
-        detail = material_detail_get(material_id=material_id)
-    except SearchError as exc:
-        return render(request, "404.html", {"message": exc.message}, status=404)
-    context: dict = {"detail": detail, "material": detail.material}
-    try:
-        # "Similar materials" is a search: it shares the search limit with the search page.
-        rate_check(user_id=_user_id(request), address=client_address(request))
-        similar = material_similar_list(material_id=material_id)
-        context["similar"] = similar
-        context["similar_cards"] = cards_of(similar.results)
-    except RateLimited as exc:
-        context["similar_limited"] = exc.retry_after
-        response = render(request, "materials/detail.html", context, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
-    except (SearchError, ProviderError) as exc:
-        context["similar_error"] = str(exc)
-    return render(request, "materials/detail.html", context)

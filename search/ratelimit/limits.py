@@ -2,8 +2,9 @@
 user when signed in, else the client's address) and which scope — `search` for new searches
 (burst, minute, hour: `SWATCH_SEARCH_RATE_*`), `lookup` for reading a stored search
 (`SWATCH_SEARCH_RATE_LOOKUP`: polling for the refined answer, paging), `malformed` for
-requests answered 400 (`SWATCH_SEARCH_RATE_MALFORMED`, never the search quota). An API key has
-its own bucket, its limits scaled by its rate tier (access/tiers.py)."""
+requests answered 400 (`SWATCH_SEARCH_RATE_MALFORMED`, never the search quota), `feedback` for
+votes, clicks, conversions and flags (`SWATCH_FEEDBACK_RATE`). An API key has its own bucket,
+its limits scaled by its rate tier (access/tiers.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from config.client_address import client_rate_ident
 from search.conf import Rate, search_config
 from search.ratelimit.windows import RateDecision, rate_decide, rate_peek
 
-SCOPES = ("search", "lookup", "malformed")
+SCOPES = ("search", "lookup", "malformed", "feedback")
 
 
 def rate_ident(*, user_id: int | None, address: str, key_prefix: str | None = None) -> str:
@@ -37,7 +38,10 @@ def search_rates(*, scope: str = "search", factor: float = 1.0) -> dict[str, Rat
     config = search_config()
     if scope == "malformed":
         return config.malformed_rates
-    return scaled_rates(config.lookup_rates if scope == "lookup" else config.rates, factor)
+    rates = {"lookup": config.lookup_rates, "feedback": config.feedback_rates}.get(
+        scope, config.rates
+    )
+    return scaled_rates(rates, factor)
 
 
 def search_rate_decide(
