@@ -81,6 +81,12 @@ def ratelimit_health() -> dict:
     return ratelimit_status()
 
 
+def model_limits_health() -> dict:
+    from analysis.curation.budget_view import limits_and_budgets
+
+    return limits_and_budgets()
+
+
 def providers_health() -> list[dict]:
     from analysis.selectors import provider_statuses
 
@@ -121,6 +127,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "rate_limits": rate_limits,
             "providers": providers_health(),
             "relevance": relevance_health(),
+            # Each model API's use of its limits, and the money budgets (analysis.limits).
+            "model_limits": model_limits_health(),
         },
         status=200,
     )
