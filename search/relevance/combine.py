@@ -100,8 +100,15 @@ def relevance_apply(fused: Sequence[Fused], inputs: RelevanceInputs) -> None:
         item.relevance = min(relevance, cap) if cap is not None else relevance
 
 
+def _same_sample(item: Fused) -> bool:
+    vector = item.scores.get("vector")
+    return bool(vector is not None and vector.details.get("same_sample"))
+
+
 def ranked_by_relevance(fused: Sequence[Fused]) -> list[Fused]:
-    return sorted(fused, key=lambda f: (-f.relevance, f.material_id))
+    """By relevance, a verified same sample first: the photo is of that very sample, whatever
+    a weaker analysis says about its neighbours."""
+    return sorted(fused, key=lambda f: (not _same_sample(f), -f.relevance, f.material_id))
 
 
 def image_top_kept(ranking: list[Fused], image_hits: Sequence[int]) -> list[Fused]:

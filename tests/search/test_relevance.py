@@ -8,7 +8,12 @@ from PIL import Image
 from analysis.colors import named_color_lab
 from search.fusion import Fused, StrategyScore, cutoff
 from search.relevance.calibration import Calibration, Linear, fallback
-from search.relevance.combine import RelevanceInputs, image_top_kept, relevance_apply
+from search.relevance.combine import (
+    RelevanceInputs,
+    image_top_kept,
+    ranked_by_relevance,
+    relevance_apply,
+)
 from search.relevance.logistic import expected_calibration_error, logistic_fit, sigmoid
 from search.relevance.negatives import KINDS, synthetic_nonmaterials
 from search.relevance.typicality import image_statistics
@@ -86,6 +91,14 @@ def test_the_fallback_is_conservative_and_trusts_a_verified_same_sample():
     by_id = {f.material_id: f.relevance for f in fused}
     assert by_id[1] < 0.5 < by_id[2]
     assert by_id[3] > 0.5
+
+
+def test_a_verified_same_sample_comes_first():
+    fused = [_item(1, 0.8, 1.0), _item(2, 0.7, 0.2, sample_inliers=40, same_sample=True)]
+    fused[0].relevance, fused[1].relevance = 0.9, 0.4  # the analysis vouches for the other
+    assert [f.material_id for f in ranked_by_relevance(fused)] == [2, 1]
+    fused[1].scores["vector"] = StrategyScore(0.7, 1, False, {})  # not verified: by relevance
+    assert [f.material_id for f in ranked_by_relevance(fused)] == [1, 2]
 
 
 def test_the_image_strategys_top_ten_stay_within_the_first_fifty():
