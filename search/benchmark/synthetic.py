@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 import numpy as np
 from django.db import connection
 
-from analysis.vector_indexes import METHODS, VectorIndex
+from analysis.vector_indexes import METHODS, VectorIndex, configured_method
 from materials.models import Catalog
 from search.benchmark.synthetic_rows import (
     ANALYSIS,
@@ -86,11 +86,11 @@ class SyntheticCatalog:
 
     @property
     def image_index(self) -> VectorIndex:
-        return VectorIndex(self.image_model, "image", IMAGE_DIMENSIONS)
+        return VectorIndex(self.image_model, "image", IMAGE_DIMENSIONS, configured_method())
 
     @property
     def text_index(self) -> VectorIndex:
-        return VectorIndex(self.text_model, "description", TEXT_DIMENSIONS)
+        return VectorIndex(self.text_model, "description", TEXT_DIMENSIONS, configured_method())
 
     def all_indexes(self) -> list[VectorIndex]:
         """Every index the run may have made (the benchmark compares index methods)."""
