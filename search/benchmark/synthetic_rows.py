@@ -100,7 +100,7 @@ def _copy_analyses(cursor, *, now, image_ids, analysis_ids, sub_of_item, sub_des
     with cursor.copy(
         f"COPY {ANALYSIS} (id, image_id, status, source, description, model_output, "
         "material_type, confidence, model_id, prompt_version, error_reason, attempts, "
-        "created_at, updated_at) FROM STDIN"
+        "queue_options, created_at, updated_at) FROM STDIN"
     ) as copy:
         texts = [json.dumps(d) for d in sub_descriptions]
         for i, (analysis_id, image_id) in enumerate(
@@ -110,7 +110,7 @@ def _copy_analyses(cursor, *, now, image_ids, analysis_ids, sub_of_item, sub_des
             copy.write_row(
                 (analysis_id, image_id, "completed", "offline", texts[sub], "{}",
                  sub_descriptions[sub]["material_type"], 0.9, "bench-synthetic", "", "", 1,
-                 now, now)
+                 "{}", now, now)
             )  # fmt: skip
 
 
