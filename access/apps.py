@@ -7,4 +7,7 @@ class AccessConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from access import cors  # noqa: F401 - connects the CORS origin check
+        from access import (
+            cors,  # noqa: F401 - connects the CORS origin check
+            openapi,  # noqa: F401 - the API key's scheme in the OpenAPI schema
+        )

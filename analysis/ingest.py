@@ -15,7 +15,9 @@ from PIL import Image
 
 from analysis.caching import text_sha256
 from analysis.compute import pipeline_run
+from analysis.deferral import analysis_defer
 from analysis.description import DescriptionInvalid, description_parse
+from analysis.limits.mode import background_work
 from analysis.metrics import ANALYSES
 from analysis.models import AnalysisStatus, Embedding, EmbeddingKind
 from analysis.models import VisualAnalysis as Analysis
@@ -45,6 +47,7 @@ class AnalysisRunSummary:
     needs_review: int = 0
     failed: int = 0
     retrying: int = 0
+    deferred: int = 0
     refreshed: int = 0
     skipped: int = 0
     reasons: list[str] = field(default_factory=list)
@@ -52,7 +55,7 @@ class AnalysisRunSummary:
     def line(self) -> str:
         return (
             f"completed {self.completed}, needs review {self.needs_review}, "
-            f"failed {self.failed}, retrying {self.retrying}, "
+            f"failed {self.failed}, retrying {self.retrying}, deferred {self.deferred}, "
             f"embeddings refreshed {self.refreshed}, skipped {self.skipped}"
         )
 
@@ -160,7 +163,7 @@ def _compute(
 
 
 def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "") -> None:
-    known = {"completed", "needs_review", "refreshed", "retrying", "failed"}
+    known = {"completed", "needs_review", "refreshed", "retrying", "failed", "deferred"}
     ANALYSES.labels(outcome=outcome if outcome in known else "skipped").inc()
     if outcome == AnalysisStatus.COMPLETED:
         summary.completed += 1
@@ -170,11 +173,27 @@ def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "") -> None:
         summary.refreshed += 1
     elif outcome == "retrying":
         summary.retrying += 1
+    elif outcome == "deferred":
+        summary.deferred += 1
     elif outcome == AnalysisStatus.FAILED:
         summary.failed += 1
         summary.reasons.append(reason)
     else:
         summary.skipped += 1
+
+
+def _failed(
+    failure: PipelineFailure, attempt: int | None, *, force_curated: bool, fresh: bool
+) -> str:
+    if failure.defer_after:
+        return analysis_defer(
+            analysis_id=failure.key,
+            attempt=attempt,
+            failure=failure,
+            force_curated=force_curated,
+            fresh=fresh,
+        )
+    return analysis_fail(analysis_id=failure.key, attempt=attempt, failure=failure)
 
 
 def analysis_run_batch(
@@ -201,12 +220,12 @@ def analysis_run_batch(
         chunk = ids[start : start + size]
         inputs, claims = _prepare_chunk(chunk, get_providers, force_curated, summary)
         if inputs:
-            for outcome in _compute(inputs, claims, get_providers, size, fresh):
+            with background_work():  # over a limit: deferred, not answered offline
+                outcomes = _compute(inputs, claims, get_providers, size, fresh)
+            for outcome in outcomes:
                 attempt = claims[outcome.key]
                 if isinstance(outcome, PipelineFailure):
-                    status = analysis_fail(
-                        analysis_id=outcome.key, attempt=attempt, failure=outcome
-                    )
+                    status = _failed(outcome, attempt, force_curated=force_curated, fresh=fresh)
                     _count(summary, status, outcome.reason)
                 else:
                     status = analysis_record(

@@ -31,7 +31,11 @@ OUTCOME_OF_CODE = {
     "rate_limited": ModelCallOutcome.RATE_LIMITED,
     "circuit_open": ModelCallOutcome.CIRCUIT_OPEN,
     "bad_response": ModelCallOutcome.INVALID_OUTPUT,
+    "over_limit": ModelCallOutcome.LIMITED,
+    "budget": ModelCallOutcome.LIMITED,
 }
+NOT_SENT = (ModelCallOutcome.CIRCUIT_OPEN, ModelCallOutcome.LIMITED)
+COUNTED_AS_FINE = (ModelCallOutcome.OK, ModelCallOutcome.LIMITED)  # a limit kept is no error
 
 
 class Percentile(Aggregate):
@@ -93,7 +97,7 @@ def _model_call_count(
     cost: Decimal,
 ) -> None:
     MODEL_CALLS.labels(provider=provider, purpose=purpose, outcome=outcome).inc()
-    if outcome != ModelCallOutcome.CIRCUIT_OPEN:
+    if outcome not in NOT_SENT:
         MODEL_CALL_SECONDS.labels(provider=provider, purpose=purpose, outcome=outcome).observe(
             max(latency_ms, 0) / 1000
         )
@@ -102,6 +106,13 @@ def _model_call_count(
             MODEL_TOKENS.labels(provider=provider, model=model, kind=kind).inc(count)
     if cost > 0:
         MODEL_COST.labels(provider=provider, model=model).inc(float(cost))
+
+
+def model_budget_check(provider: str, *, model: str) -> None:
+    """Refuse a call of a paid model over its money budget (`analysis.budget`)."""
+    from analysis.budget import budget_check  # it reads this module's prices
+
+    budget_check(provider, model=model)
 
 
 def model_call_record(
@@ -160,13 +171,13 @@ def _calls(*, since: dt.datetime | None, until: dt.datetime | None) -> QuerySet[
 
 
 def _totals(calls: QuerySet[ModelCall], *group: str) -> list[dict[str, Any]]:
-    # Skipped calls (open circuit) reached no model: counted, but kept out of latency figures.
-    reached = ~Q(outcome=ModelCallOutcome.CIRCUIT_OPEN)
+    # Skipped calls (open circuit, over a limit) reached no model: counted, not in latencies.
+    reached = ~Q(outcome__in=NOT_SENT)
     rows = (
         calls.values(*group)
         .annotate(
             calls=Count("id"),
-            errors=Count("id", filter=~Q(outcome=ModelCallOutcome.OK)),
+            errors=Count("id", filter=~Q(outcome__in=COUNTED_AS_FINE)),
             prompt_tokens=Sum("prompt_tokens"),
             completion_tokens=Sum("completion_tokens"),
             cost_usd=Sum("cost_usd"),

@@ -117,6 +117,7 @@ class ModelCallOutcome(models.TextChoices):
     RATE_LIMITED = "rate_limited", "Rate limited"
     CIRCUIT_OPEN = "circuit_open", "Skipped: circuit open"
     INVALID_OUTPUT = "invalid_output", "Invalid output"
+    LIMITED = "limited", "Not sent: over a limit or budget"
 
 
 class ModelCall(models.Model):

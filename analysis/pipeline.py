@@ -23,6 +23,7 @@ from analysis.description import (
     MaterialDescription,
     description_parse,
 )
+from analysis.limits.outbound import OverLimit
 from analysis.models import AnalysisStatus
 from analysis.providers.protocols import (
     DescriptionResult,
@@ -106,9 +107,15 @@ class PipelineFailure:
     key: int
     reason: str
     retryable: bool
+    # Over a provider's limit (background work): not a failure, wait `defer_after` seconds.
+    defer_after: float = 0.0
+    defer_provider: str = ""
 
 
 def failure_of(key: int, stage: str, exc: Exception) -> PipelineFailure:
+    if isinstance(exc, OverLimit):
+        reason = f"{stage}: {exc.code}: {exc}"
+        return PipelineFailure(key, reason, True, max(exc.retry_after, 0.001), exc.provider)
     if isinstance(exc, ProviderError):
         return PipelineFailure(key, f"{stage}: {exc.code}: {exc}", exc.retryable)
     if isinstance(exc, DescriptionInvalid):

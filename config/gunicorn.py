@@ -42,7 +42,12 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = env.get_int(env.WEB_MAX_REQUESTS)
 max_requests_jitter = max_requests // 10
-accesslog = "-"
+# X-Forwarded-Proto (https) and X-Forwarded-For believed from SWATCH_TRUSTED_PROXIES only, as
+# Swatch does (config/forwarded.py, config/client_address.py): not gunicorn's own 127.0.0.1.
+forwarded_allow_ips = ",".join(env.get_list(env.TRUSTED_PROXIES))
+# Django's `swatch.access` logger writes the access line (JSON, with the request id and the
+# route, never the query string): gunicorn's own would repeat it in another format.
+accesslog = None
 errorlog = "-"
 # The models load lazily in each worker, after the fork: nothing heavy is shared by preloading.
 preload_app = False

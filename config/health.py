@@ -36,13 +36,19 @@ def database_health() -> dict:
             "embedded": bool(getattr(settings, "EMBEDDED_DATABASE", False)),
             "restarting": bool(getattr(settings, "EMBEDDED_DATABASE", False)),
         }
-    return {
+    from config.errors.recovery import embedded_restarted_seconds_ago
+
+    health = {
         "ok": row is not None,
         "vendor": connection.vendor,
         "server_version": server_version,
         "pgvector_version": row[0] if row else None,
         "embedded": bool(getattr(settings, "EMBEDDED_DATABASE", False)),
     }
+    restarted = embedded_restarted_seconds_ago()
+    if restarted is not None:  # this process found it stopped and started it again
+        health["restarted_seconds_ago"] = restarted
+    return health
 
 
 def queue_health() -> dict:

@@ -28,7 +28,8 @@ class RequestSizeLimitMiddleware:
                 return bad_request(request)
             if length > settings.MAX_REQUEST_BYTES:
                 response = payload_too_large(request, settings.MAX_REQUEST_BYTES)
-                # The body is not read: the connection cannot carry another request.
+                # The body is not read: ask the client to close (gunicorn drops this header
+                # and discards the unread body itself before the next request).
                 response["Connection"] = "close"
                 return response
         return self.get_response(request)

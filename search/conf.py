@@ -40,6 +40,8 @@ class SearchConfig:
     semantic_ef_search: int = 40
     rates: dict[str, Rate] = field(default_factory=dict)
     lookup_rates: dict[str, Rate] = field(default_factory=dict)
+    feedback_rates: dict[str, Rate] = field(default_factory=dict)
+    malformed_rates: dict[str, Rate] = field(default_factory=dict)
 
 
 def weights_from_text(text: str) -> dict[str, float]:
@@ -91,6 +93,14 @@ def _parsed(frozen: tuple) -> SearchConfig:
         lookup_rates={
             name: rate_from_text(name, text)
             for name, text in dict(raw.get("LOOKUP_RATES", {})).items()
+        },
+        feedback_rates={
+            name: rate_from_text(name, text)
+            for name, text in dict(raw.get("FEEDBACK_RATES", {})).items()
+        },
+        malformed_rates={
+            name: rate_from_text(name, text)
+            for name, text in dict(raw.get("MALFORMED_RATES", {})).items()
         },
     )
 

@@ -39,3 +39,7 @@ class MaterialFacets(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Feedback on searches (search/feedback/): registered with the app here.
+from search.feedback.models import FeedbackEvent, FeedbackKind, SearchRecord  # noqa: E402, F401

@@ -416,9 +416,9 @@ def search_run(
 
 @search_observed
 @replica_reads
-def search_answer_get(*, query_id: str) -> SearchAnswer:
-    """The current answer of an earlier query: refined once its analysis is done."""
-    state = query_state_load(query_id=query_id)
+def search_answer_get(*, query_id: str, **paging: int) -> SearchAnswer:
+    """An earlier query's current answer (refined once analysed); `page`/`limit` page it."""
+    state = query_state_load(query_id=query_id, **paging)
     if state is None:
         raise SearchError(
             "query_not_found",

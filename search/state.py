@@ -91,11 +91,16 @@ def query_state_save(*, state: QueryState, ttl: int) -> None:
     cache.set(_key(state.query_id), state.as_data(), ttl)
 
 
-def query_state_load(*, query_id: str) -> QueryState | None:
+def query_state_load(
+    *, query_id: str, page: int | None = None, limit: int | None = None
+) -> QueryState | None:
+    """A stored query, at another `page`/`limit` when asked (paging its answer)."""
     value = cache.get(_key(query_id))
     if not isinstance(value, dict):
         return None
-    return QueryState(**value)
+    state = QueryState(**value)
+    state.page, state.limit = page or state.page, limit or state.limit
+    return state
 
 
 # The descriptions revision this process read last: the likely revision of the next search.

@@ -42,6 +42,13 @@ def pytest_collection_modifyitems(session, config, items) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _outbound_limits_per_test(settings):
+    """No outbound limits unless a test sets its own (`tests/analysis/limits_support.py`): the
+    suite's many fake-provider calls must not share one real minute's budget."""
+    settings.SWATCH_LIMITS = {**settings.SWATCH_LIMITS, "PROVIDERS": {}}
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Stored images go to a temporary folder, never into var/."""
     settings.MEDIA_ROOT = tmp_path / "media"

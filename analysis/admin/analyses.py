@@ -7,6 +7,7 @@ change page of an analysis is the curation review page (`CurationAdminMixin`).
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -52,6 +53,9 @@ class VisualAnalysisAdmin(CurationAdminMixin, admin.ModelAdmin):
         ]
 
     def dead_letters_view(self, request: HttpRequest) -> HttpResponse:
+        # admin_view only checks is_staff: the model's own view permission, as its list has.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -10,6 +10,11 @@ from django.urls import path
 
 from analysis.admin.audit import ReadOnlyAdmin
 from analysis.curation.costs import DEFAULT_DAYS, MAX_DAYS, CostReportError, cost_report
+from analysis.curation.resources import (
+    database_size_bytes,
+    storage_per_catalog,
+    worker_time_per_task,
+)
 from analysis.models import ModelCall
 
 PERIODS = (1, 7, 30, 90)
@@ -59,5 +64,10 @@ class ModelCallAdmin(ReadOnlyAdmin):
             "title": "Model costs",
             "report": report,
             "periods": PERIODS,
+            "resources": {
+                "storage": storage_per_catalog(),
+                "database_bytes": database_size_bytes(),
+                "worker_time": worker_time_per_task(since=report.since, until=report.until),
+            },
         }
         return TemplateResponse(request, "admin/analysis/costs.html", context, status=status)

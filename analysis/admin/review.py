@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from analysis.admin.forms import DescriptionForm
 from analysis.curation.corrections import analysis_correct
-from analysis.curation.diff import description_diff
+from analysis.curation.diff import correction_summary, description_diff
 from analysis.curation.review import (
     analysis_reject_undo,
     analysis_restore_from_audit,
@@ -108,11 +108,10 @@ class ReviewPageMixin:
             form.stale = exc.code == "stale"  # someone saved a newer version: 409
             form.add_service_error(field=None if form.stale else exc.field, message=exc.message)
             return None
-        changed = len(result.entry.changes) if result.entry else 0
         self.message_user(
             request,
-            f"Saved and approved #{analysis.pk} ({changed} fields changed); its description "
-            "embedding is up to date.",
+            f"Saved and approved #{analysis.pk} ({correction_summary(result.entry)}); its "
+            "description embedding is up to date.",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(self._queue_url(review_queue_next(after=result.analysis)))

@@ -3,6 +3,7 @@ embedding, one outcome per input."""
 
 from __future__ import annotations
 
+import contextvars
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +30,12 @@ from analysis.providers.protocols import DescriptionResult
 
 
 def _in_thread(work: Callable[[], Any]) -> Callable[[], Any]:
+    # The caller's context goes along: background work stays background (`analysis.limits`).
+    context = contextvars.copy_context()
+
     def run() -> Any:
         try:
-            return work()
+            return context.run(work)
         finally:
             # Providers may record calls in the database from this thread: close its connection.
             connections.close_all()
@@ -112,6 +116,7 @@ def _quality_checked(
     texts: dict[int, str] = {}
     for item in inputs:
         if item.key in failures:
+            _keep_paid_answer(item, descriptions.get(item.key), fresh_keys)
             continue
         if item.kept_description is not None:
             texts[item.key] = item.kept_description.as_text()
@@ -126,6 +131,20 @@ def _quality_checked(
             caching.cache_description(sha256=item.sha256, result=result)
         texts[item.key] = result.description.as_text()
     return statuses, texts
+
+
+def _keep_paid_answer(
+    item: PipelineInput, result: DescriptionResult | None, fresh_keys: set[int]
+) -> None:
+    """A new description of an item that failed elsewhere (its embedding deferred or down) is
+    cached all the same, if it passes the check: the next run does not pay for it again."""
+    if result is None or item.key not in fresh_keys:
+        return
+    try:
+        description_status(result)
+    except (DescriptionInvalid, AnalysisQualityError):
+        return
+    caching.cache_description(sha256=item.sha256, result=result)
 
 
 def pipeline_run(

@@ -68,3 +68,23 @@ def _field_order(field: str) -> tuple[int, str]:
     parts = field.split(".")
     # colors.10 after colors.9
     return rank, ".".join(p.zfill(3) if p.isdigit() else p for p in parts)
+
+
+# What every save sets (the row's bookkeeping), not what the curator changed.
+ROW_FIELDS = frozenset({"status", "source", "confidence"})
+
+
+def correction_summary(entry: Any) -> str:
+    """What a correction changed, as the curator sees it: "material type, pattern changed"
+    (top-level fields in name order, the row's bookkeeping left out, the category when it
+    only follows the material type)."""
+    changes = (entry.changes if entry else None) or {}
+    names: list[str] = []
+    for key in changes:
+        name = key.split(".", 1)[0]
+        if name in ROW_FIELDS or (name == "category" and "material_type" in changes):
+            continue
+        label = {"colors": "colours"}.get(name, name.replace("_", " "))
+        if label not in names:
+            names.append(label)
+    return ", ".join(sorted(names)) + " changed" if names else "nothing in the description changed"

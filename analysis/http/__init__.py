@@ -1,10 +1,9 @@
 """The one package that talks HTTP out (nothing else imports `requests`; downloads: `.download`).
 
-Each provider gets its own hardened session (`provider_session`): its own connect/read
-timeouts, bounded retries with full-jitter exponential backoff that honour the server's
-`Retry-After` / `x-ratelimit-reset`, a bound on the total time of one call, and logs from which
-secrets (Authorization headers, API keys, image data URLs) are removed. Every failure comes out
-as a `ProviderError` with a `code` and `retryable`:
+Each provider gets its own hardened session (`provider_session`; limits first: `.limited`): its
+own timeouts, bounded retries with full-jitter exponential backoff that honour the server's
+`Retry-After` / `x-ratelimit-reset`, a bound on the total time of one call, and logs without
+secrets (Authorization headers, keys, image data URLs). Every failure is a `ProviderError`:
 
 | what happened                         | code             | retried |
 |---------------------------------------|------------------|---------|
@@ -30,6 +29,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from analysis.http.limited import LimitedSession
 from analysis.providers.protocols import ProviderError
 from analysis.resilience.backoff import backoff_delay, server_stated_delay
 
@@ -170,7 +170,7 @@ class ProviderSession:
         self._secrets = tuple(s for s in (api_key,) if s)
         _KNOWN_SECRETS.update(self._secrets)
         self._sleep = sleep
-        self._session = requests.Session()
+        self._session = LimitedSession(provider)  # the limits, before each request
         # Retries are ours (they honour x-ratelimit-reset and a total time bound).
         adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
         self._session.mount("http://", adapter)

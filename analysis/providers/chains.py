@@ -9,6 +9,12 @@ says who answered ("model" or "offline").
 Embeddings need care: a vector is only meaningful with the name of the model that made it, so
 the `EmbeddingBatch` a chain returns names the model of the link that answered — an image
 embedded by a fallback model is stored, and searched, under that model's name.
+
+Limits and budgets (`analysis.limits`, `analysis.budget`): a link over a money budget hands
+over like a failed one; a link over a rate or token limit hands over in interactive work, and
+in background work raises its `OverLimit` at once — the task is deferred, not answered by a
+lesser model. A description answered by a later link because of either says so
+(`fallback="budget"`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 
 from PIL import Image
 
+from analysis.limits.mode import BACKGROUND, call_mode
 from analysis.providers.fallback import ProviderLink, guarded_call, pixels_sha256
 from analysis.providers.protocols import (
     NO_HINTS,
@@ -30,6 +37,8 @@ from analysis.providers.protocols import (
 )
 
 logger = logging.getLogger("swatch.providers")
+
+BUDGET_CODES = frozenset({"over_limit", "budget"})
 
 
 def _exhausted(what: str, errors: list[ProviderError]) -> ProviderError:
@@ -44,12 +53,15 @@ def _exhausted(what: str, errors: list[ProviderError]) -> ProviderError:
 def _first_answer(
     links: Sequence[ProviderLink], attempt: Callable[[ProviderLink], Any], what: str
 ) -> Any:
-    """`attempt(link)` for each link in turn until one answers."""
+    """`attempt(link)` for each link in turn until one answers; with the codes of the links
+    that did not."""
     errors: list[ProviderError] = []
     for link in links:
         try:
-            return attempt(link)
+            return attempt(link), [e.code for e in errors]
         except ProviderError as exc:
+            if exc.code == "over_limit" and call_mode() == BACKGROUND:
+                raise  # background work waits for the limit (deferred), see the module doc
             errors.append(exc)
             logger.warning("%s: %s failed (%s), trying the next", what, link.name, exc.code)
     raise _exhausted(what, errors)
@@ -104,7 +116,10 @@ class FallbackDescriber:
                 usage_of=lambda result: result.usage,
             )
 
-        return _first_answer(self.links, attempt, "describe the image")
+        result, skipped = _first_answer(self.links, attempt, "describe the image")
+        if BUDGET_CODES.intersection(skipped):
+            result = dataclasses.replace(result, fallback="budget")
+        return result
 
 
 class FallbackEmbedder:
@@ -129,7 +144,7 @@ class FallbackEmbedder:
             batch = guarded_call(link, embed, purpose=self.purpose, items=items)
             return dataclasses.replace(batch, provider=link.name)
 
-        return _first_answer(self.links, attempt, f"{what} ({self.purpose})")
+        return _first_answer(self.links, attempt, f"{what} ({self.purpose})")[0]
 
     def embed_images(self, images: Sequence[Image.Image]) -> EmbeddingBatch:
         return self._run(lambda p: p.embed_images(images), len(images), "embed images")

@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from PIL import Image
 
-from analysis.ledger import model_call_record
+from analysis.ledger import model_budget_check, model_call_record
 from analysis.providers.protocols import ProviderError, Usage
 from analysis.resilience.breaker import CircuitBreaker, breaker_for
 
@@ -149,7 +149,8 @@ def guarded_call(
     """`call(provider)` through the link's breaker, with one ledger row whatever happens.
 
     Availability failures count towards opening the circuit; a bug or a bad input (any other
-    exception) is recorded and raised as it is.
+    exception) is recorded and raised as it is. A paid model over its money budget is not
+    called (`BudgetExhausted`, code `budget`).
     """
     started_at = timezone.now()
     clock = time.monotonic()
@@ -158,6 +159,8 @@ def guarded_call(
     try:
         if not link.breaker.allow():
             raise CircuitOpen(link.name)
+        if not link.offline:
+            model_budget_check(link.name, model=link.known_model)  # over it: BudgetExhausted
         try:
             result = call(link.provider())
         except ProviderError as exc:
@@ -171,6 +174,7 @@ def guarded_call(
         raise
     except Exception as exc:
         error = exc
+        link.breaker.record_failure("error")  # ends a trial call; not counted otherwise
         raise
     finally:
         _record(

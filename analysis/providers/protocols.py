@@ -55,6 +55,8 @@ class DescriptionResult:
     model_id: str
     prompt_version: str
     usage: Usage = field(default_factory=Usage)
+    # Why a fallback answered: "budget" when the primary was over a limit or money budget.
+    fallback: str = ""
 
 
 @dataclass(frozen=True)

@@ -103,10 +103,12 @@ class CircuitBreaker:
             logger.warning("circuit %s: cache unreachable, success not recorded", self.name)
 
     def record_failure(self, code: str) -> None:
-        """Count a failed call; availability failures only (see AVAILABILITY_CODES)."""
-        if code not in AVAILABILITY_CODES:
-            return
+        """Count a failed call; availability failures only (see AVAILABILITY_CODES). A trial
+        call (half-open) that fails in any way, garbage included, opens the circuit again: it
+        must end the trial, or the circuit would stay half-open."""
         try:
+            if code not in AVAILABILITY_CODES and self.state() is not CircuitState.HALF_OPEN:
+                return
             self._record_failure()
         except Exception:  # noqa: BLE001 - see allow()
             logger.warning("circuit %s: cache unreachable, failure not recorded", self.name)

@@ -7,6 +7,7 @@ imported here (the import order is the order of docs/CONFIGURATION.md).
 """
 
 from config.env.access import *  # noqa: F403
+from config.env.budgets import *  # noqa: F403
 from config.env.core import *  # noqa: F403
 from config.env.database import *  # noqa: F403
 from config.env.intake import *  # noqa: F403

@@ -88,5 +88,3 @@ def get_float(var: Var) -> float:
 
 def get_list(var: Var) -> list[str]:
     return [item.strip() for item in (_raw(var) or "").split(",") if item.strip()]
-
-

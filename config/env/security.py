@@ -29,6 +29,25 @@ SEARCH_RATE_LOOKUP = declare(
     "Look-ups of a stored search (`GET /api/v1/search/{id}/`, the page's refinement poll) per "
     "user (or IP when anonymous).",
 )
+FEEDBACK_RATE = declare(
+    "SWATCH_FEEDBACK_RATE",
+    "60/60s",
+    "Feedback posts (votes, result clicks, conversions, description flags) per user (or IP when "
+    "anonymous); more are refused with 429.",
+)
+SEARCH_RATE_MALFORMED = declare(
+    "SWATCH_SEARCH_RATE_MALFORMED",
+    "30/60s",
+    "Malformed search requests (answered 400) per key, user or IP: counted apart from the search "
+    "limits (they never use up the search quota), so a broken client cannot hammer the server; "
+    "over it, 429 `malformed_rate_limited` still names the request's own error.",
+)
+TEST_CLOCK_FILE = declare(
+    "SWATCH_TEST_CLOCK_FILE",
+    "",
+    "Tests only (ignored unless SWATCH_ENV=test): a file holding a Unix time that is the clock "
+    "of rate limits and usage alerts in every process reading it (config/clock.py).",
+)
 RATE_FALLBACK_SHARE = declare(
     "SWATCH_RATE_FALLBACK_SHARE",
     "0.5",
@@ -41,4 +60,32 @@ CACHE_TIMEOUT = declare(
     "0.5",
     "Seconds to connect to Redis, and to wait for one of its answers, before a cache call "
     "counts as failed (a miss; limits fall back to per-process counts).",
+)
+
+# --- production hardening (config/settings/hardening.py; docs/DEPLOYMENT.md) -----------------
+SSL_REDIRECT = declare(
+    "SWATCH_SSL_REDIRECT",
+    None,
+    "Redirect plain-HTTP requests to https (not `/healthz`, `/readyz`, `/metrics`). Default: on "
+    "in production. Behind a proxy that ends TLS, list it in SWATCH_TRUSTED_PROXIES: its "
+    "`X-Forwarded-Proto: https` is believed, nobody else's.",
+)
+SECURE_COOKIES = declare(
+    "SWATCH_SECURE_COOKIES",
+    None,
+    "Session and CSRF cookies only over https. Default: on in production.",
+)
+HSTS_SECONDS = declare(
+    "SWATCH_HSTS_SECONDS",
+    "31536000",
+    "Strict-Transport-Security max-age in production (sent on https answers only; 0: none). "
+    "Browsers then refuse plain HTTP to the host for that long: serve https first.",
+)
+HSTS_INCLUDE_SUBDOMAINS = declare(
+    "SWATCH_HSTS_INCLUDE_SUBDOMAINS", "true", "HSTS covers the host's subdomains too."
+)
+HSTS_PRELOAD = declare(
+    "SWATCH_HSTS_PRELOAD",
+    "true",
+    "Add `preload` to HSTS (a host is on browsers' preload lists only once submitted).",
 )

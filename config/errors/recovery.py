@@ -20,6 +20,7 @@ REVIVE_EVERY = 3.0
 _noticed: dict[str, float] = {}
 _revive_lock = threading.Lock()
 _last_revive = 0.0
+_revived_at: float | None = None
 
 
 def outage_noticed(outage: Outage) -> None:
@@ -34,11 +35,18 @@ def outages_recent(*, within: float = 60.0) -> dict[str, float]:
     return {code: round(now - at, 1) for code, at in _noticed.items() if now - at <= within}
 
 
+def embedded_restarted_seconds_ago() -> float | None:
+    """Seconds since this process last started the embedded database again, if it did."""
+    return None if _revived_at is None else round(time.time() - _revived_at, 1)
+
+
 def _revive() -> None:
+    global _revived_at
     from config.database import embedded_server_revive
 
     try:
-        embedded_server_revive(settings.EMBEDDED_PGDATA)
+        if embedded_server_revive(settings.EMBEDDED_PGDATA):
+            _revived_at = time.time()
     except Exception:  # noqa: BLE001 - tried again on the next outage noticed
         logger.exception("could not start the embedded PostgreSQL again")
     finally:

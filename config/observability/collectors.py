@@ -10,6 +10,7 @@ counted in `swatch_scrape_errors{part}`, so the rest still arrives.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -80,11 +81,74 @@ def heartbeat_metrics() -> Iterator[Metric]:
     )
 
 
+BUSINESS = (  # series, figure (search.feedback.figures), help
+    (
+        "swatch_feedback_accuracy",
+        "accuracy",
+        "Share of the searches with results that got a good-match vote or a top-5 click",
+    ),
+    (
+        "swatch_feedback_mrr",
+        "mrr",
+        "Mean reciprocal rank of the best clicked result, over clicked searches",
+    ),
+    ("swatch_feedback_satisfaction", "satisfaction", "Share of good-match votes among the votes"),
+    (
+        "swatch_feedback_conversion_rate",
+        "conversion_rate",
+        "Share of the searches with results followed by a sample request",
+    ),
+    (
+        "swatch_feedback_zero_result_rate",
+        "zero_result_rate",
+        "Share of the searches that listed nothing",
+    ),
+)
+_business_cache: tuple[float, dict] | None = None
+
+
+def _business_figures() -> dict:
+    """The last 24 hours' figures by catalog, read at most every BUSINESS_CACHE_SECONDS."""
+    global _business_cache
+    from django.conf import settings
+
+    from search.feedback.figures import feedback_recent
+
+    ttl = settings.SWATCH_METRICS.get("BUSINESS_CACHE_SECONDS", 60)
+    now = time.monotonic()
+    if _business_cache is None or now - _business_cache[0] >= ttl:
+        _business_cache = (now, feedback_recent(hours=24))
+    return _business_cache[1]
+
+
+def business_metrics() -> Iterator[Metric]:
+    figures = _business_figures()
+    searches = GaugeMetricFamily(
+        "swatch_feedback_searches",
+        "Searches recorded in the last 24 hours, by catalog (`all`: every catalog).",
+        labels=["catalog"],
+    )
+    for catalog, f in figures.items():
+        searches.add_metric([catalog], f.searches)
+    yield searches
+    for series, name, text in BUSINESS:
+        gauge = GaugeMetricFamily(
+            series,
+            f"{text}, searches of the last 24 hours, by catalog (absent: no data).",
+            labels=["catalog"],
+        )
+        for catalog, f in figures.items():
+            if (value := getattr(f, name)) is not None:
+                gauge.add_metric([catalog], value)
+        yield gauge
+
+
 PARTS: dict[str, Callable[[], Iterable[Metric]]] = {
     "queue": queue_metrics,
     "backlog": backlog_metrics,
     "circuits": breaker_metrics,
     "heartbeat": heartbeat_metrics,
+    "business": business_metrics,
 }
 
 

@@ -79,7 +79,7 @@ def _route(request: HttpRequest) -> str:
     match = getattr(request, "resolver_match", None)
     if match is None:
         return "unmatched"
-    return "/" + match.route if match.route and not match.route.startswith("/") else match.route
+    return match.route if match.route.startswith("/") else "/" + match.route
 
 
 class AccessLogMiddleware:

@@ -5,7 +5,9 @@ imported here."""
 from config.settings.access import *  # noqa: F403
 from config.settings.api import *  # noqa: F403
 from config.settings.base import *  # noqa: F403
+from config.settings.budgets import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
+from config.settings.hardening import *  # noqa: F403
 from config.settings.logs import *  # noqa: F403
 from config.settings.observability import *  # noqa: F403
 from config.settings.providers import *  # noqa: F403

@@ -23,7 +23,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Swatch API",
-    "DESCRIPTION": "Visual material search: find materials by how they look.",
+    "DESCRIPTION": (
+        "Visual material search: find materials by how they look. Authenticate with "
+        "`Authorization: Api-Key <key>`; scopes `search`, `catalog:read`, `catalog:write`. "
+        "Limits per key (5 in 10 s, 10 a minute, 100 an hour by default, times the key's "
+        "tier), told on every answer by `RateLimit-Limit`, `RateLimit-Remaining`, "
+        "`RateLimit-Reset` and `RateLimit-Policy`; only well-formed searches count. Errors are "
+        '`{"error": {"code", "message", "field", "request_id"}}`. Image searches answer fast, '
+        "then refine: poll `GET /api/v1/search/{query_id}/` until `refinement` is not "
+        "`pending`. A quickstart with examples: docs/API.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_q",
     "config.apps.SwatchConfig",
     "materials",
@@ -60,7 +61,11 @@ MIDDLEWARE = [
     "config.observability.logs.AccessLogMiddleware",
     # A request that changed the catalog pins its client's searches to the primary.
     "config.replicas.ReplicaPinMiddleware",
+    # https ended by a trusted proxy (X-Forwarded-Proto), before the redirect to https.
+    "config.forwarded.ForwardedSchemeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (config/settings/hardening.py).
+    "csp.middleware.CSPMiddleware",
     # 413 from Content-Length, before the body is read (config/request_limits.py).
     "config.request_limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -70,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # RateLimit-* on every answer of the API and the pages (search/ratelimit/headers.py).
+    "search.ratelimit.headers.RateLimitHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

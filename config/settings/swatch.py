@@ -44,6 +44,10 @@ SWATCH_SEARCH = {
     },
     # Reading a stored search (polling, paging): search/ratelimit/limits.py.
     "LOOKUP_RATES": {"lookup": env.get_str(env.SEARCH_RATE_LOOKUP)},
+    # Votes, clicks, conversions and flags (search/feedback/).
+    "FEEDBACK_RATES": {"feedback": env.get_str(env.FEEDBACK_RATE)},
+    # Malformed search requests, limited apart (they never use up the search quota).
+    "MALFORMED_RATES": {"malformed": env.get_str(env.SEARCH_RATE_MALFORMED)},
 }
 
 

@@ -19,6 +19,7 @@ from config.errors.outages import outage_of
 from config.errors.recovery import outage_noticed
 from config.uploads import UploadTooLarge
 from materials.intake import ImageIntakeError
+from search.api.limits import MalformedLimited
 from search.errors import SearchError
 
 logger = logging.getLogger("swatch.api")
@@ -39,7 +40,28 @@ def _first_error(detail: Any, path: tuple[str, ...] = ()) -> tuple[str, str, str
     return str(code), str(detail), ".".join(path) or None
 
 
+def _malformed_limited(exc: MalformedLimited) -> Response:
+    inner = exc.error
+    if isinstance(inner, exceptions.ValidationError):
+        _, message, field = _first_error(inner.detail)
+    else:
+        message = getattr(inner, "message", None) or str(getattr(inner, "detail", inner))
+        field = getattr(inner, "field", None)
+    return Response(
+        error_body(
+            "malformed_rate_limited",
+            f"Too many malformed requests; try again in {exc.wait} seconds. "
+            f"This request is malformed too: {message}",
+            field,
+        ),
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(exc.wait)},
+    )
+
+
 def _domain_error(exc: Exception) -> Response | None:
+    if isinstance(exc, MalformedLimited):
+        return _malformed_limited(exc)
     if isinstance(exc, SearchError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.status)
     if isinstance(exc, ImageIntakeError):

@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from materials.models import Material
+from search.api.schema import FILTERS_SCHEMA, WEIGHTS_SCHEMA, json_or_text
 from search.bounds import BIGINT_MAX
 from search.query import MAX_LIMIT, MAX_PAGE, QueryImage
 from search.selectors import material_analysis, material_thumbnail_url
@@ -80,7 +81,31 @@ class JSONObjectField(serializers.Field):
         return value
 
 
-class SearchRequestSerializer(serializers.Serializer):
+@extend_schema_field(json_or_text(FILTERS_SCHEMA))
+class FiltersField(JSONObjectField):
+    pass
+
+
+@extend_schema_field(json_or_text(WEIGHTS_SCHEMA))
+class WeightsField(JSONObjectField):
+    pass
+
+
+class StrictSerializer(serializers.Serializer):
+    """A request whose fields this API does not know is refused, naming the first one (a
+    misspelt `filter` would otherwise be ignored silently)."""
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(getattr(self, "initial_data", {}) or {}) - set(self.fields))
+        if unknown:
+            name, known = unknown[0], ", ".join(self.fields)
+            message = f"Unknown field {name!r}; the fields are {known}."
+            error = serializers.ErrorDetail(message, code="unknown_field")
+            raise serializers.ValidationError({name: [error]})
+        return attrs
+
+
+class SearchRequestSerializer(StrictSerializer):
     image = QueryImageField(required=False, allow_null=True)
     text = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
     material_id = serializers.IntegerField(
@@ -96,16 +121,23 @@ class SearchRequestSerializer(serializers.Serializer):
         help_text="The part of `image` to search, as fractions of the upright image: "
         '{"x": 0, "y": 0.6, "width": 1, "height": 0.4} is its bottom 40 %.',
     )
-    filters = JSONObjectField(required=False, default=dict)
-    weights = JSONObjectField(required=False, default=dict)
+    filters = FiltersField(required=False, default=dict)
+    weights = WeightsField(required=False, default=dict)
     fusion = serializers.ChoiceField(choices=["rrf", "relative"], required=False)
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
 
 
-class SimilarRequestSerializer(serializers.Serializer):
+class SimilarRequestSerializer(StrictSerializer):
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
+
+
+class AnswerPageSerializer(StrictSerializer):
+    """Paging a stored answer; without them, the page and limit of the search itself."""
+
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT)
 
 
 class StrategyScoreSerializer(serializers.Serializer):

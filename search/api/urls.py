@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import config.converters  # noqa: F401 - registers <id:…>
-from search.api import views
+from search.api import feedback, views
 
 urlpatterns = [
     path("v1/search/", views.SearchView.as_view(), name="api-search"),
@@ -18,6 +18,12 @@ urlpatterns = [
         views.MaterialSimilarView.as_view(),
         name="api-material-similar",
     ),
+    path(
+        "v1/materials/<id:material_id>/flag/",
+        feedback.MaterialFlagView.as_view(),
+        name="api-material-flag",
+    ),
+    path("v1/feedback/", feedback.FeedbackView.as_view(), name="api-feedback"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

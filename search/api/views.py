@@ -11,54 +11,74 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
+from search.api.schema import (
+    COMMON_ERRORS,
+    POLL_DESCRIPTION,
+    RATE_HEADERS,
+    SEARCH_DESCRIPTION,
+    error_responses,
+)
 from search.api.serializers import (
+    AnswerPageSerializer,
     MaterialListQuerySerializer,
     MaterialSerializer,
     SearchAnswerSerializer,
     SearchRequestSerializer,
     SimilarRequestSerializer,
 )
-from search.api.throttling import LookupRateThrottle, SearchRateThrottle
+from search.api.throttling import LookupRateThrottle
 from search.conf import search_config
 from search.errors import SearchError
+from search.feedback.services import search_run_recorded
 from search.query import search_query_build
 from search.selectors import material_get, material_list
-from search.services import search_answer_get, search_run
+from search.services import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 
 
 class SearchView(APIView):
     parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
-    throttle_classes = [SearchRateThrottle]
-    required_scope = "search"  # access.permissions
+    required_scope = "search"  # access.permissions; limits: search/api/limits.py
 
     @extend_schema(
         request={
             "application/json": SearchRequestSerializer,
             "multipart/form-data": SearchRequestSerializer,
         },
-        responses=SearchAnswerSerializer,
+        responses={200: SearchAnswerSerializer, **error_responses(400, 413, *COMMON_ERRORS)},
+        parameters=RATE_HEADERS,
         summary="Search by image, text or material id, with filters and weights",
+        description=SEARCH_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
-        serializer = SearchRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        config = search_config()
-        query = search_query_build(
-            **serializer.validated_data,
-            default_weights=config.weights,
-            default_fusion=config.fusion,
-        )
-        return Response(search_run(query=query).as_dict())
+        with malformed_counted(request):
+            serializer = SearchRequestSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            config = search_config()
+            query = search_query_build(
+                **serializer.validated_data,
+                default_weights=config.weights,
+                default_fusion=config.fusion,
+            )
+        search_counted(request)
+        user_id = request.user.pk if request.user.is_authenticated else None
+        answer = search_run_recorded(query=query, surface="api", user_id=user_id)
+        return Response(answer.as_dict())
 
 
 class SearchResultView(APIView):
     throttle_classes = [LookupRateThrottle]
     required_scope = "search"
 
-    @extend_schema(responses=SearchAnswerSerializer, summary="The (refined) answer of a query")
+    @extend_schema(
+        parameters=[AnswerPageSerializer, *RATE_HEADERS],
+        responses={200: SearchAnswerSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
+        summary="The (refined) answer of a query, or another page of it",
+        description=POLL_DESCRIPTION,
+    )
     def get(self, request: Request, query_id: str) -> Response:
         if not QUERY_ID.fullmatch(query_id):
             raise SearchError(
@@ -67,14 +87,20 @@ class SearchResultView(APIView):
                 field="query_id",
                 status=404,
             )
-        return Response(search_answer_get(query_id=query_id).as_dict())
+        params = AnswerPageSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        answer = search_answer_get(query_id=query_id, **params.validated_data)
+        return Response(answer.as_dict())
 
 
 class MaterialListView(generics.ListAPIView):
     serializer_class = MaterialSerializer
     required_scope = "catalog:read"
 
-    @extend_schema(parameters=[MaterialListQuerySerializer])
+    @extend_schema(
+        parameters=[MaterialListQuerySerializer, *RATE_HEADERS],
+        responses={200: MaterialSerializer(many=True), **error_responses(400, 404, *COMMON_ERRORS)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -97,32 +123,39 @@ class MaterialListView(generics.ListAPIView):
 class MaterialDetailView(APIView):
     required_scope = "catalog:read"
 
-    @extend_schema(responses=MaterialSerializer)
+    @extend_schema(
+        parameters=RATE_HEADERS,
+        responses={200: MaterialSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
+    )
     def get(self, request: Request, material_id: int) -> Response:
         return Response(MaterialSerializer(material_get(material_id=material_id)).data)
 
 
 class MaterialSimilarView(APIView):
-    throttle_classes = [SearchRateThrottle]
     required_scope = "search"
 
     @extend_schema(
         parameters=[
             OpenApiParameter("limit", int, required=False),
             OpenApiParameter("page", int, required=False),
+            *RATE_HEADERS,
         ],
-        responses=SearchAnswerSerializer,
+        responses={200: SearchAnswerSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
         summary="More like this material",
     )
     def get(self, request: Request, material_id: int) -> Response:
-        params = SimilarRequestSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        config = search_config()
-        query = search_query_build(
-            material_id=material_id,
-            limit=params.validated_data["limit"],
-            page=params.validated_data["page"],
-            default_weights=config.weights,
-            default_fusion=config.fusion,
-        )
-        return Response(search_run(query=query).as_dict())
+        with malformed_counted(request):
+            params = SimilarRequestSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
+            config = search_config()
+            query = search_query_build(
+                material_id=material_id,
+                limit=params.validated_data["limit"],
+                page=params.validated_data["page"],
+                default_weights=config.weights,
+                default_fusion=config.fusion,
+            )
+        search_counted(request)
+        user_id = request.user.pk if request.user.is_authenticated else None
+        answer = search_run_recorded(query=query, surface="api", user_id=user_id)
+        return Response(answer.as_dict())

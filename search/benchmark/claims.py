@@ -48,8 +48,6 @@ def lock_holders() -> list[str]:
         ]
 
 
-
-
 def _claim_key(run: str) -> int:
     digest = hashlib.sha256(f"swatch-bench-search:{run}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -71,16 +69,12 @@ def synthetic_run_claimed(catalog: SyntheticCatalog) -> Iterator[None]:
 def _leftover_runs(cursor) -> set[str]:
     cursor.execute(f"SELECT name FROM {CATALOG} WHERE name LIKE %s", [f"{CATALOG_PREFIX}%"])  # noqa: S608 - constant table
     runs = {name.removeprefix(CATALOG_PREFIX) for (name,) in cursor.fetchall()}
-    cursor.execute(
-        "SELECT indexname FROM pg_indexes WHERE indexname ~ %s", [_INDEX_OF_RUN.pattern]
-    )
+    cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname ~ %s", [_INDEX_OF_RUN.pattern])
     for (name,) in cursor.fetchall():
         match = _INDEX_OF_RUN.match(name)
         if match:
             runs.add(match.group(1))
     return runs
-
-
 
 
 def synthetic_catalogs_abandoned_drop() -> list[str]:

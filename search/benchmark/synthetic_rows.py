@@ -137,9 +137,7 @@ def synthetic_rows_copy(
     material_ids, image_ids, analysis_ids = ids
     kinds = [sub_descriptions[sub]["material_type"] for sub in sub_of_item]
     _copy_materials(cursor, catalog=catalog, now=now, material_ids=material_ids, kinds=kinds)
-    _copy_images(
-        cursor, catalog=catalog, now=now, material_ids=material_ids, image_ids=image_ids
-    )
+    _copy_images(cursor, catalog=catalog, now=now, material_ids=material_ids, image_ids=image_ids)
     _copy_analyses(
         cursor, now=now, image_ids=image_ids, analysis_ids=analysis_ids,
         sub_of_item=sub_of_item, sub_descriptions=sub_descriptions,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 
 from search.browse import BROWSE_SORTS, DEFAULT_SORT
 from search.crop import CROP_KEYS
@@ -156,3 +157,14 @@ class SearchForm(forms.Form):
                 }
             )
         return chips
+
+
+def upload_limits() -> dict:
+    """The upload limits the page states (and its script checks before sending)."""
+    conf = settings.SWATCH
+    return {
+        "max_upload_mb": conf["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+        "max_upload_bytes": conf["MAX_UPLOAD_BYTES"],
+        "max_megapixels": conf["MAX_IMAGE_PIXELS"] // 1_000_000,
+        "max_pixels": conf["MAX_IMAGE_PIXELS"],
+    }

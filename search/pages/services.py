@@ -23,6 +23,7 @@ from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from search.browse import BrowsePage, materials_browse
 from search.conf import search_config
 from search.errors import SearchError
+from search.feedback.services import search_run_recorded
 from search.metrics import RATE_LIMITED
 from search.query import MAX_LIMIT, QueryImage, filters_parse, search_query_build
 from search.ratelimit.limits import rate_consume, rate_ident
@@ -162,7 +163,7 @@ def page_search_run(
         default_fusion=config.fusion,
     )
     rate_check(user_id=user_id, address=address)
-    return _paged(search_run(query=query), 1)
+    return _paged(search_run_recorded(query=query, surface="page", user_id=user_id), 1)
 
 
 def page_answer_get(*, query_id: str, page: int) -> PageAnswer:

@@ -10,7 +10,6 @@ address; a posted image search is shown at once, and the page's script puts its 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -21,15 +20,13 @@ from config.client_address import client_address
 from config.uploads import MemoryOnlyUploadHandler
 from materials.intake import ImageIntakeError
 from search.errors import SearchError
-from search.pages.forms import FILTER_FIELDS, SearchForm
+from search.pages.forms import FILTER_FIELDS, SearchForm, upload_limits
 from search.pages.selectors import (
     facet_values,
     facets_counted,
-    material_detail_get,
 )
 from search.pages.services import (
     RateLimited,
-    material_similar_list,
     page_answer_get,
     page_browse,
     page_search_run,
@@ -45,6 +42,10 @@ from search.selectors import material_get
 SELECT_FILTERS = ("catalog", "material_type", "finish", "min_confidence")
 
 
+def _user_id(request: HttpRequest) -> int | None:
+    return request.user.pk if request.user.is_authenticated else None
+
+
 def _page_number(request: HttpRequest) -> int:
     value = request.GET.get("page", "1")
     return int(value) if value.isdigit() and 0 < int(value) < 1000 else 1
@@ -52,16 +53,6 @@ def _page_number(request: HttpRequest) -> int:
 
 def _error(code: str, message: str, field: str | None = None) -> dict:
     return {"code": code, "message": message, "field": field}
-
-
-def _limits() -> dict:
-    conf = settings.SWATCH
-    return {
-        "max_upload_mb": conf["MAX_UPLOAD_BYTES"] // (1024 * 1024),
-        "max_upload_bytes": conf["MAX_UPLOAD_BYTES"],
-        "max_megapixels": conf["MAX_IMAGE_PIXELS"] // 1_000_000,
-        "max_pixels": conf["MAX_IMAGE_PIXELS"],
-    }
 
 
 def _data(request: HttpRequest):
@@ -91,7 +82,7 @@ def _form(request: HttpRequest, data, bound: bool) -> tuple[SearchForm, dict]:
     context = {
         "form": form,
         "filter_fields": [form[name] for name in SELECT_FILTERS],
-        "limits": _limits(),
+        "limits": upload_limits(),
     }
     if bound and form.is_valid():
         context["active_filters"] = form.active_filters()
@@ -196,7 +187,7 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
                 material_id=form.cleaned_data.get("like"),
                 filters=form.filters(),
                 crop=form.cleaned_data.get("crop"),
-                user_id=request.user.pk if request.user.is_authenticated else None,
+                user_id=_user_id(request),
                 address=client_address(request),
             )
     except SearchError as exc:
@@ -261,11 +252,7 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     context: dict = {"form": form, "kind": "image" if request.GET.get("img") else "text"}
     try:
-        rate_check(
-            user_id=request.user.pk if request.user.is_authenticated else None,
-            address=client_address(request),
-            scope="lookup",
-        )
+        rate_check(user_id=_user_id(request), address=client_address(request), scope="lookup")
         context["paged"] = page_answer_get(
             query_id=request.GET.get("q", ""), page=_page_number(request)
         )
@@ -278,19 +265,3 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(exc.retry_after)
         return response
     return render(request, "search/_results.html", _with_results(form, context))
-
-
-@require_GET
-def material_detail(request: HttpRequest, material_id: int) -> HttpResponse:
-    try:
-        detail = material_detail_get(material_id=material_id)
-    except SearchError as exc:
-        return render(request, "404.html", {"message": exc.message}, status=404)
-    context: dict = {"detail": detail, "material": detail.material}
-    try:
-        similar = material_similar_list(material_id=material_id)
-        context["similar"] = similar
-        context["similar_cards"] = cards_of(similar.results)
-    except (SearchError, ProviderError) as exc:
-        context["similar_error"] = str(exc)
-    return render(request, "materials/detail.html", context)

@@ -1,9 +1,11 @@
 """Window counters, atomic with and without Redis (see the package's docstring).
 
-`hit(incr, read)` adds one to each key of `incr` (made with its ttl if new) and returns their
-new counts, with the current counts of the keys of `read` (0 when missing or expired), in one
-round trip. Keys name fixed windows (`…:<window number>`), so a key is never reused after it
-expires: its ttl only says when it may be forgotten.
+`hit(incr, read, now)` adds one to each key of `incr` (made with its ttl if new) and returns
+their new counts, with the current counts of the keys of `read` (0 when missing or expired), in
+one round trip; `unhit(keys, now)` takes a refused hit back (a refusal does not extend a
+window); `peek(read, now)` only reads. Keys name fixed windows (`…:<window number>`), so a key
+is never reused after it expires: its ttl only says when it may be forgotten. `now` is the rate
+limits' clock (config/clock.py); Postgres rows expire by it, Redis keys by Redis' own.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class RedisCounters:
     def __init__(self, backend) -> None:
         self.backend = backend  # django-redis's cache
 
-    def hit(self, incr: Incr, read: Sequence[str]) -> Counts:
+    def hit(self, incr: Incr, read: Sequence[str], now: float | None = None) -> Counts:
         client = self.backend.client.get_client(write=True)
         pipeline = client.pipeline(transaction=True)
         for key, ttl in incr:
@@ -49,6 +51,18 @@ class RedisCounters:
         values = replies[-1] if read else []
         return Counts(counts, [int(v) if v is not None else 0 for v in values])
 
+    def unhit(self, keys: Sequence[str], now: float | None = None) -> None:
+        client = self.backend.client.get_client(write=True)
+        pipeline = client.pipeline(transaction=True)
+        for key in keys:
+            pipeline.decr(self.backend.make_key(key))
+        pipeline.execute()
+
+    def peek(self, read: Sequence[str], now: float | None = None) -> list[int]:
+        client = self.backend.client.get_client(write=False)
+        values = client.mget([self.backend.make_key(key) for key in read]) if read else []
+        return [max(0, int(v)) if v is not None else 0 for v in values]
+
 
 class DatabaseCounters:
     name = "database"
@@ -56,29 +70,50 @@ class DatabaseCounters:
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
 
-    def hit(self, incr: Incr, read: Sequence[str]) -> Counts:
+    def hit(self, incr: Incr, read: Sequence[str], now: float | None = None) -> Counts:
         if not incr:
             raise ValueError("hit() counts at least one key")
         keys = [self.prefix + key for key, _ in incr]
         reads = [self.prefix + key for key in read]
-        values = ", ".join(["(%s, 1, now() + make_interval(secs => %s))"] * len(incr))
+        values = ", ".join(["(%s, 1, to_timestamp(%s) + make_interval(secs => %s))"] * len(incr))
         sql = (
             f"WITH hit AS (INSERT INTO {TABLE} AS c (key, count, expires) VALUES {values} "  # noqa: S608 - constant table name
             "ON CONFLICT (key) DO UPDATE SET "
-            "count = CASE WHEN c.expires <= now() THEN 1 ELSE c.count + 1 END, "
-            "expires = CASE WHEN c.expires <= now() THEN EXCLUDED.expires ELSE c.expires END "
-            "RETURNING key, count) "
+            "count = CASE WHEN c.expires <= to_timestamp(%s) THEN 1 ELSE c.count + 1 END, "
+            "expires = CASE WHEN c.expires <= to_timestamp(%s) THEN EXCLUDED.expires "
+            "ELSE c.expires END RETURNING key, count) "
             "SELECT key, count, true FROM hit UNION ALL "
-            f"SELECT key, count, false FROM {TABLE} WHERE key = ANY(%s) AND expires > now()"
+            f"SELECT key, count, false FROM {TABLE} WHERE key = ANY(%s) "
+            "AND expires > to_timestamp(%s)"
         )
-        params = [v for key, (_, ttl) in zip(keys, incr, strict=True) for v in (key, ttl)]
+        now = time.time() if now is None else now
+        params = [v for key, (_, ttl) in zip(keys, incr, strict=True) for v in (key, now, ttl)]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, reads])
+            cursor.execute(sql, [*params, now, now, reads, now])
             rows = cursor.fetchall()
         self._purge_now_and_then()
         incremented = {key: int(count) for key, count, was_hit in rows if was_hit}
         current = {key: int(count) for key, count, was_hit in rows if not was_hit}
         return Counts([incremented[k] for k in keys], [current.get(k, 0) for k in reads])
+
+    def unhit(self, keys: Sequence[str], now: float | None = None) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {TABLE} SET count = count - 1 WHERE key = ANY(%s) AND count > 0",  # noqa: S608
+                [[self.prefix + key for key in keys]],
+            )
+
+    def peek(self, read: Sequence[str], now: float | None = None) -> list[int]:
+        reads = [self.prefix + key for key in read]
+        now = time.time() if now is None else now
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT key, count FROM {TABLE} WHERE key = ANY(%s) "  # noqa: S608
+                "AND expires > to_timestamp(%s)",
+                [reads, now],
+            )
+            current = dict(cursor.fetchall())
+        return [int(current.get(key, 0)) for key in reads]
 
     @staticmethod
     def _purge_now_and_then() -> None:
@@ -98,7 +133,7 @@ class LocalCounters:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, float]] = {}
 
-    def hit(self, incr: Incr, read: Sequence[str]) -> Counts:
+    def hit(self, incr: Incr, read: Sequence[str], now: float | None = None) -> Counts:
         now = time.monotonic()
         with self._lock:
             if len(self._counts) > 10_000:
@@ -115,6 +150,19 @@ class LocalCounters:
                 count, expires = self._counts.get(key, (0, 0.0))
                 read_counts.append(count if expires > now else 0)
         return Counts(counts, read_counts)
+
+    def unhit(self, keys: Sequence[str], now: float | None = None) -> None:
+        with self._lock:
+            for key in keys:
+                count, expires = self._counts.get(key, (0, 0.0))
+                if count > 0:
+                    self._counts[key] = (count - 1, expires)
+
+    def peek(self, read: Sequence[str], now: float | None = None) -> list[int]:
+        moment = time.monotonic()
+        with self._lock:
+            entries = [self._counts.get(key, (0, 0.0)) for key in read]
+        return [count if expires > moment else 0 for count, expires in entries]
 
 
 def _is_redis(backend) -> bool:

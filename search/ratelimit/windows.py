@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from config.clock import clock_now
 from config.errors.outages import CACHE_ERRORS
 from search.ratelimit.counters import Counts, LocalCounters, shared_counters
 
@@ -82,18 +83,27 @@ def fallback_share() -> float:
     return float(getattr(settings, "SWATCH_RATE_FALLBACK_SHARE", 0.5))
 
 
-def _count(incr: list[tuple[str, int]], read: list[str]) -> tuple[Counts, str, bool]:
+def _count(incr: list[tuple[str, int]], read: list[str], now: float) -> tuple[Counts, str, bool]:
     if time.monotonic() >= _fallback.retry_shared_at:
         counters = shared_counters()
         try:
-            counts = counters.hit(incr, read)
+            counts = counters.hit(incr, read, now)
         except CACHE_ERRORS as exc:
             _fallback.failed(exc)
         else:
             if _fallback.degraded_since is not None:
                 _fallback.recovered()
             return counts, counters.name, False
-    return _fallback.local.hit(incr, read), "local", True
+    return _fallback.local.hit(incr, read, now), "local", True
+
+
+def _take_back(keys: list[str], backend: str, now: float) -> None:
+    """A refused hit is not counted: refusals do not push the window further away."""
+    try:
+        counters = _fallback.local if backend == "local" else shared_counters()
+        counters.unhit(keys, now)
+    except CACHE_ERRORS as exc:  # the hit stays counted: stricter, never looser
+        logger.warning("could not take back a refused hit (%s)", exc.__class__.__name__)
 
 
 def _wait(limit: int, seconds: int, current: int, previous: int, elapsed: float) -> float:
@@ -106,12 +116,7 @@ def _wait(limit: int, seconds: int, current: int, previous: int, elapsed: float)
     return max(1.0, (overlap - needed_overlap) * seconds)
 
 
-def rate_decide(
-    *, ident: str, rates: Mapping[str, object], scope: str = "search", now: float | None = None
-) -> RateDecision:
-    """Count one hit of `ident` in `scope` against `rates` (name → object with `requests`
-    and `seconds`) and decide. Every window counts the hit, allowed or not."""
-    now = time.time() if now is None else now
+def _spans(ident: str, rates: Mapping[str, object], scope: str, now: float):
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
     incr, read, spans = [], [], []
     for name, rate in rates.items():
@@ -120,20 +125,57 @@ def rate_decide(
         incr.append((f"{base}:{int(window)}", 2 * rate.seconds + 1))
         read.append(f"{base}:{int(window) - 1}")
         spans.append((name, rate, elapsed))
-    if not incr:
-        return RateDecision(True, None, (), "none", False)
-    counts, backend, degraded = _count(incr, read)
+    return incr, read, spans
+
+
+def _judge(spans, currents, previouses, degraded: bool, counting: bool):
     share = fallback_share() if degraded else 1.0
     wait, windows = None, []
-    for (name, rate, elapsed), current, previous in zip(
-        spans, counts.incremented, counts.read, strict=True
-    ):
+    for (name, rate, elapsed), current, previous in zip(spans, currents, previouses, strict=True):
         limit = max(1, math.floor(rate.requests * share)) if degraded else rate.requests
         used = previous * (1.0 - elapsed / rate.seconds) + current
         windows.append(WindowUse(name, limit, rate.seconds, used, rate.seconds - elapsed))
-        if used > limit:
+        if counting and used > limit:
             wait = max(wait or 0.0, _wait(limit, rate.seconds, current, previous, elapsed))
-    return RateDecision(wait is None, wait, tuple(windows), backend, degraded)
+    return wait, tuple(windows)
+
+
+def rate_decide(
+    *, ident: str, rates: Mapping[str, object], scope: str = "search", now: float | None = None
+) -> RateDecision:
+    """Count one hit of `ident` in `scope` against `rates` (name → object with `requests`
+    and `seconds`) and decide; a refused hit is taken back again."""
+    now = clock_now() if now is None else now
+    incr, read, spans = _spans(ident, rates, scope, now)
+    if not incr:
+        return RateDecision(True, None, (), "none", False)
+    counts, backend, degraded = _count(incr, read, now)
+    wait, windows = _judge(spans, counts.incremented, counts.read, degraded, counting=True)
+    if wait is not None:
+        _take_back([key for key, _ in incr], backend, now)
+        windows = tuple(
+            WindowUse(w.name, w.limit, w.seconds, max(0.0, w.used - 1), w.reset_in) for w in windows
+        )
+    return RateDecision(wait is None, wait, windows, backend, degraded)
+
+
+def rate_peek(
+    *, ident: str, rates: Mapping[str, object], scope: str = "search", now: float | None = None
+) -> RateDecision:
+    """Where `ident` stands in `scope`, without counting (the headers of other answers)."""
+    now = clock_now() if now is None else now
+    incr, read, spans = _spans(ident, rates, scope, now)
+    if not incr:
+        return RateDecision(True, None, (), "none", False)
+    degraded = _fallback.degraded_since is not None
+    counters = _fallback.local if degraded else shared_counters()
+    try:
+        values = counters.peek([key for key, _ in incr] + read, now)
+    except CACHE_ERRORS:
+        return RateDecision(True, None, (), "local", True)
+    half = len(incr)
+    _, windows = _judge(spans, values[:half], values[half:], degraded, counting=False)
+    return RateDecision(True, None, windows, counters.name, degraded)
 
 
 def ratelimit_fallback_reset() -> None:

@@ -213,3 +213,24 @@ def test_a_circuit_opened_here_is_open_in_another_process_with_the_database_cach
     assert breaker.state() is CircuitState.CLOSED
     assert _other_process(prefix, name, "fail", redis=False) == "open"
     assert breaker.state() is CircuitState.OPEN
+
+
+def test_a_trial_answered_with_garbage_does_not_leave_the_circuit_half_open(db_cache):
+    # given an open circuit whose cool-down has passed
+    breaker = _breaker(cooldown=0.3)
+    for _ in range(5):
+        breaker.record_failure("unavailable")
+    time.sleep(0.35)
+    assert breaker.state() is CircuitState.HALF_OPEN
+    assert breaker.allow()
+
+    # when the trial call is answered with garbage (not an availability failure)
+    breaker.record_failure("invalid_output")
+
+    # then the trial is over: open again, and after the next cool-down a new trial is let in
+    assert breaker.state() is CircuitState.OPEN
+    assert not breaker.allow()
+    time.sleep(0.35)
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state() is CircuitState.CLOSED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.curation.corrections import analysis_correct
+from analysis.curation.diff import correction_summary
 from analysis.curation.services import analysis_approve, analysis_flag, analysis_reject
 from analysis.models import AnalysisAuditEntry
 from materials.services import catalog_delete
@@ -55,6 +56,14 @@ def test_each_step_is_recorded_with_who_what_and_when(trail):
     assert correction.image_sha256 == first.image.sha256
     assert correction.created_at <= entries[2].created_at
     assert entries[2].changes == {"status": ["needs_review", "rejected"]}
+
+
+def test_a_correction_is_summed_up_by_what_the_curator_changed(trail):
+    # the curator changed the type (its category follows) and the pattern: the save's own
+    # bookkeeping (status, source, confidence) is not theirs to count
+    correction = AnalysisAuditEntry.objects.get(action="correct")
+    assert correction_summary(correction) == "material type, pattern changed"
+    assert correction_summary(None) == "nothing in the description changed"
 
 
 def test_the_trail_is_on_the_analysis_page(trail, admin_client):

@@ -63,7 +63,7 @@ def test_without_anonymous_use_a_key_is_required(live_server, providers, sample_
     assert (anonymous.status_code, _code(anonymous)) == (401, "authentication_required")
     assert _search(live_server.url, {"X-Api-Key": secret}).status_code == 200
     # the pages still work without a key
-    assert http.get(f"{live_server.url}/?q=oak").status_code == 200
+    assert http.get(f"{live_server.url}/?text=oak").status_code == 200
 
 
 def test_allowed_ips_admit_their_clients_and_refuse_others(

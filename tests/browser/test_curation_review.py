@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -36,8 +36,11 @@ def _review(browser, live_url, analysis) -> None:
 
 def _message(browser, text: str) -> bool:
     """Wait for the admin's message saying `text` (the page may still be the one before, whose
-    list of flags is a message list too)."""
-    wait = WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException])
+    list of flags is a message list too, and may go while it is read: its nodes are then stale,
+    or "do not belong to the document", which Chromium reports as a plain WebDriverException)."""
+    wait = WebDriverWait(
+        browser, WAIT, ignored_exceptions=[StaleElementReferenceException, WebDriverException]
+    )
     return wait.until(
         lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, ".messagelist li"))
     )
@@ -63,7 +66,7 @@ def test_a_rerun_keeps_the_correction_unless_confirmed_and_the_audit_restores_it
     _review(browser, live_url, analysis)
     Select(browser.find_element(By.ID, "id_material_type")).select_by_value("cork")
     browser.find_element(By.ID, "save-correction").click()
-    assert _message(browser, "Saved and approved")
+    assert _message(browser, f"Saved and approved #{analysis.pk} (material type changed)")
 
     # when the curator re-runs it from the review page without ticking "replace"
     _review(browser, live_url, analysis)

@@ -40,7 +40,9 @@ def test_metrics_open_with_the_token(client, guarded):
 
 def test_metrics_open_to_an_allowed_address_without_a_token(client, settings):
     settings.SWATCH_METRICS = {
-        **settings.SWATCH_METRICS, "TOKEN": "", "ALLOWED_IPS": ["127.0.0.0/8"]
+        **settings.SWATCH_METRICS,
+        "TOKEN": "",
+        "ALLOWED_IPS": ["127.0.0.0/8"],
     }
     assert client.get("/metrics").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 401

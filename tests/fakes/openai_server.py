@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -83,7 +84,14 @@ def clip_vector(item: str, dimensions: int) -> list[float]:
 
 
 class FakeOpenAIServer:
-    def __init__(self, *, embedding_dimensions: int = 512, shuffle_embeddings: bool = True):
+    def __init__(
+        self,
+        *,
+        embedding_dimensions: int = 512,
+        shuffle_embeddings: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.clock = clock  # stamps each request's arrival (a test's own clock, if it has one)
         self.requests: list[Recorded] = []
         self.embedding_dimensions = embedding_dimensions
         self.shuffle_embeddings = shuffle_embeddings
@@ -157,7 +165,7 @@ class FakeOpenAIServer:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 server.requests.append(
-                    Recorded(self.path, dict(self.headers.items()), body, time.monotonic())
+                    Recorded(self.path, dict(self.headers.items()), body, server.clock())
                 )
                 if self.path not in ("/v1/chat/completions", "/v1/embeddings"):
                     self._send(Reply(404, {"error": {"message": "not found", "code": None}}))

@@ -102,3 +102,27 @@ def test_a_bad_source_is_a_command_error(path, message):
 def test_a_missing_labels_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="no such labels file"):
         _run(tmp_path, "--labels", tmp_path / "missing.csv")
+
+
+def test_an_import_where_every_file_fails_makes_no_catalog(tmp_path):
+    folder = tmp_path / "all-bad"
+    folder.mkdir()
+    (folder / "notes.jpg").write_text("a text file wearing a .jpg name\n")
+    (folder / "empty.png").write_bytes(b"")
+    out, err = _run(folder, "--catalog", "never-made")
+    assert out.strip().splitlines()[-1] == "imported 0, skipped 0, failed 2"
+    assert "notes.jpg: not_an_image:" in err
+    assert not Catalog.objects.filter(name="never-made").exists()
+
+
+def test_svg_files_are_skipped_each_with_a_line_in_the_report(tmp_path, shared_data):
+    folder = tmp_path / "with-svg"
+    folder.mkdir()
+    good = sorted((shared_data / "images" / "wood").glob("*.png"))[0]
+    shutil.copy(good, folder / good.name)
+    (folder / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    out, err = _run(folder, "--catalog", "svg-mix")
+    assert out.strip().splitlines()[-1] == "imported 1, skipped 1, failed 0"
+    assert "skipped" in err
+    assert "logo.svg: SVG is a vector format" in err
+    assert Material.objects.filter(catalog__name="svg-mix").count() == 1

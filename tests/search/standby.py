@@ -100,9 +100,7 @@ def caught_up(primary: dict, standby: Standby) -> bool:
     with psycopg.connect(_primary_conninfo(primary), autocommit=True) as conn:
         target = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
     with psycopg.connect(standby.conninfo(primary["NAME"]), autocommit=True) as conn:
-        return conn.execute(
-            "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]
-        ).fetchone()[0]
+        return conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]).fetchone()[0]
 
 
 def received_not_replayed(primary: dict, standby: Standby) -> bool:

@@ -23,9 +23,7 @@ def client():
     return Client(REMOTE_ADDR=f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9")
 
 
-def test_the_boxed_part_is_searched_and_kept_for_the_next_search(
-    client, providers, sample_catalog
-):
+def test_the_boxed_part_is_searched_and_kept_for_the_next_search(client, providers, sample_catalog):
     # given a photo half oak-brown (left), half navy (right)
     photo = two_color_png(COLORS["brown"], COLORS["navy"], size=(160, 80))
 

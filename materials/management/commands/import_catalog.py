@@ -34,18 +34,23 @@ class Command(BaseCommand):
             items = collect_items(path, labels)
         except ImportSourceError as exc:
             raise CommandError(str(exc)) from exc
-        catalog = catalog_get_or_create(name=options["catalog"] or settings.SWATCH["DEMO_CATALOG"])
+        name = options["catalog"] or settings.SWATCH["DEMO_CATALOG"]
 
         with tqdm(
             total=len(items),
             unit="img",
-            desc=f"import → {catalog.name}",
+            desc=f"import → {name}",
             file=self.stderr._out,
             disable=None,
         ) as bar:
             summary = catalog_import(
-                catalog=catalog, items=items, on_progress=lambda item, outcome: bar.update(1)
+                # made with the first good file: an import where every file fails makes none
+                catalog=lambda: catalog_get_or_create(name=name),
+                items=items,
+                on_progress=lambda item, outcome: bar.update(1),
             )
+        for skipped in summary.skipped_files:
+            self.stderr.write(f"skipped {skipped.path}: {skipped.message}")
         for failure in summary.failures:
             self.stderr.write(f"failed {failure.path}: {failure.code}: {failure.message}")
         self.after_import(summary.created_image_ids, options)

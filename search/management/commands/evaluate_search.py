@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from materials.importer import ImportSourceError
+from search.evaluation.judged import JudgementsError, judged_evaluate
 from search.evaluation.run import EvaluationError, search_evaluate
 
 KEY_ORDER = (
@@ -26,17 +27,27 @@ KEY_ORDER = (
 class Command(BaseCommand):
     help = (
         "Evaluate search on a labelled folder: import it into a temporary catalog, query every "
-        "image as an upload (leave-group-out), print the figures as JSON, delete the catalog."
+        "image as an upload (leave-group-out), print the figures as JSON, delete the catalog. "
+        "With --judgements (export_feedback_labels' JSON lines): replay those queries against "
+        "the current catalog and measure how the searchers' judgements rank."
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("path", type=Path, help="Folder of labelled images.")
-        parser.add_argument("--labels", type=Path, required=True, help="labels.csv")
+        parser.add_argument("path", type=Path, nargs="?", help="Folder of labelled images.")
+        parser.add_argument("--labels", type=Path, help="labels.csv (with PATH)")
+        parser.add_argument(
+            "--judgements", type=Path, help="Judgements (JSON lines) of export_feedback_labels."
+        )
         parser.add_argument("--json", type=Path, dest="json_out", help="Also write the JSON here.")
         parser.add_argument("--folds", type=int, default=5, help="Leave-group-out folds.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the photo alterations.")
 
     def handle(self, *args, **options) -> None:
+        if options["judgements"] is not None:
+            self._judged(options)
+            return
+        if options["path"] is None or options["labels"] is None:
+            raise CommandError("Give PATH and --labels, or --judgements FILE.")
         if not options["labels"].is_file():
             raise CommandError(f"{options['labels']}: no such labels file.")
         bars: dict[str, tqdm] = {}
@@ -62,8 +73,17 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
-        ordered = {key: result[key] for key in KEY_ORDER}
-        text = json.dumps(ordered, indent=2)
+        self._write({key: result[key] for key in KEY_ORDER}, options)
+
+    def _judged(self, options) -> None:
+        try:
+            result = judged_evaluate(options["judgements"])
+        except JudgementsError as exc:
+            raise CommandError(str(exc)) from exc
+        self._write(result, options)
+
+    def _write(self, result: dict, options) -> None:
+        text = json.dumps(result, indent=2)
         if options["json_out"]:
             options["json_out"].parent.mkdir(parents=True, exist_ok=True)
             options["json_out"].write_text(text + "\n")
