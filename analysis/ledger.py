@@ -128,6 +128,7 @@ def model_call_record(
     completion_tokens: int = 0,
     items: int = 1,
     image_sha256: str = "",
+    depth: str = "",
 ) -> ModelCall:
     """Write one ledger row (and count the call in the metrics); the outcome follows from the
     error code (none: ok)."""
@@ -158,6 +159,7 @@ def model_call_record(
         error_code=(error_code or "")[:50],
         error_message=error_message[:300],
         image_sha256=image_sha256[:64],
+        depth=depth[:20],
     )
 
 

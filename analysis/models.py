@@ -42,6 +42,7 @@ class VisualAnalysis(models.Model):
     confidence = models.FloatField(null=True, blank=True)
     model_id = models.CharField(max_length=200, blank=True)
     prompt_version = models.CharField(max_length=50, blank=True)
+    depth = models.CharField(max_length=20, blank=True)  # basic | detailed | comprehensive
     error_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -139,6 +140,7 @@ class ModelCall(models.Model):
     error_code = models.CharField(max_length=50, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     image_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    depth = models.CharField(max_length=20, blank=True)  # of a description (analysis.depth)
 
     class Meta:
         ordering = ["-started_at"]

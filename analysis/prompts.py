@@ -29,8 +29,11 @@ SYSTEM_PROMPT = (
 )
 
 
-def material_prompt() -> str:
-    """The user message that goes with the image."""
+def material_prompt(depth: str = "detailed") -> str:
+    """The user message that goes with the image, at `depth` (`analysis.depth`)."""
+    from analysis.depth import INSTRUCTIONS  # it reads PROMPT_VERSION from here
+
+    extra = f"\n{INSTRUCTIONS[depth]}" if depth in INSTRUCTIONS else ""
     schema = json.dumps(description_json_schema(), separators=(",", ":"))
     categories = ", ".join(f"{t}→{c}" for t, c in CATEGORY_OF_TYPE.items())
     return (
@@ -53,7 +56,7 @@ def material_prompt() -> str:
         "confidence.\n"
         "- summary: one or two sentences a designer would find useful.\n"
         "Describe only what is visible. Output only the JSON object: no markdown, no "
-        "comments, no text before or after it."
+        "comments, no text before or after it." + extra
     )
 
 

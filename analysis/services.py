@@ -172,6 +172,7 @@ def analysis_record(
             row.source = output.result.source
             row.model_id = output.result.model_id
             row.prompt_version = output.result.prompt_version
+            row.depth = output.result.depth
             row.status = output.status
             row.error_reason = ""
             row.finished_at = timezone.now()

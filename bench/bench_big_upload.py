@@ -71,10 +71,12 @@ def upload(url: str, body: bytes) -> tuple[int, float]:
     return status, round(time.perf_counter() - started, 3)
 
 
-def _start(log: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def _start(log: Path, env: dict[str, str], workers: int | None = 1) -> tuple[subprocess.Popen, str]:
+    """gunicorn as config/gunicorn.py sizes it (`workers` None: from the CPU count)."""
+    sized = ["--workers", str(workers)] if workers else []
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn and settings
         [str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.py",
-         "config.wsgi:application", "--bind", "127.0.0.1:0", "--workers", "1"],
+         "config.wsgi:application", "--bind", "127.0.0.1:0", *sized],
         cwd=BASE_DIR, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -113,6 +115,7 @@ def run(*, uploads: int, concurrent: int) -> dict:
     server, url = _start(log, env)
     try:
         upload(url, _multipart(_small_png()))  # the worker's models loaded before the baseline
+        time.sleep(15)  # its refinement too (the describer's model)
         pid, baseline = _worker_rss(server.pid)
         one_by_one = []
         for _ in range(uploads):
@@ -123,7 +126,7 @@ def run(*, uploads: int, concurrent: int) -> dict:
         with ThreadPoolExecutor(concurrent) as pool:
             together = list(pool.map(lambda _: upload(url, body), range(concurrent)))
         after_together = _worker_rss(server.pid)[1]
-        time.sleep(2)
+        time.sleep(15)  # the queued refinements (the model describing each query) finish
         worker_now, rested = _worker_rss(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -80,6 +80,12 @@ def ratelimit_health() -> dict:
     return ratelimit_status()
 
 
+def model_limits_health() -> dict:
+    from analysis.curation.budget_view import limits_and_budgets
+
+    return limits_and_budgets()
+
+
 def providers_health() -> list[dict]:
     from analysis.selectors import provider_statuses
 
@@ -103,6 +109,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "cache": shared_cache,
             "rate_limits": rate_limits,
             "providers": providers_health(),
+            # Each model API's use of its limits, and the money budgets (analysis.limits).
+            "model_limits": model_limits_health(),
         },
         status=200,
     )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import math
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from materials.decode_budget import BYTES_PER_PIXEL, decode_budget
 from materials.errors import ImageIntakeError
 from materials.metrics import VALIDATION_FAILURES
 from materials.thumbnails import thumbnails_make
@@ -29,6 +31,12 @@ EMBEDDING_SIDE = 336
 EMBEDDING_MAX_ASPECT = 4
 # The reductions libjpeg can decode at (JPEG draft mode): a side divided by 2, 4 or 8.
 JPEG_DRAFT_SCALES = (2, 4, 8)
+# Decoded pixels past this are reduced at once (an integer factor, box filter: fast) before
+# anything else works on them: orientation, conversion, the embedders' input and the stored
+# copy then cost a quarter of a 40 MP image's. Above what any later step keeps (2048 px
+# stored, 1024 px for the describer, 336 px for the embedders).
+WORKING_MAX_PIXELS = 16_000_000
+REDUCIBLE_MODES = {"L", "LA", "RGB", "RGBA", "RGBa", "La", "I", "F", "CMYK"}
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,32 @@ def _decode(image: Image.Image) -> Image.Image:
     return image
 
 
+def _working(image: Image.Image) -> Image.Image:
+    width, height = image.size
+    if width * height <= WORKING_MAX_PIXELS:
+        return image
+    factor = math.ceil(math.sqrt(width * height / WORKING_MAX_PIXELS))
+    source = image
+    if image.mode not in REDUCIBLE_MODES:
+        source = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    reduced = source.reduce(factor)
+    reduced.info = dict(image.info)  # its EXIF orientation, for _to_rgb
+    return reduced
+
+
+def _decoded_rgb(opened: Image.Image) -> Image.Image:
+    """Decode within the process's decoded-memory budget (materials/decode_budget.py), reduce
+    a very large image to the working size, orient and convert it; the full-size pixels are
+    let go of before the budget is."""
+    width, height = opened.size
+    budget = decode_budget(settings.SWATCH["DECODE_MEMORY_BYTES"])
+    with budget.reserved(width * height * BYTES_PER_PIXEL):
+        working = _working(_decode(opened))
+        if working is not opened:
+            opened.close()  # the full-size pixels, freed now rather than with the caller
+        return _to_rgb(working)
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
     image = ImageOps.exif_transpose(image)
     if image.mode in {"RGBA", "LA", "PA"} or (image.mode == "P" and "transparency" in image.info):
@@ -207,7 +241,7 @@ def _counted(function):
 def image_decode(*, data: bytes, limits: IntakeLimits | None = None) -> Image.Image:
     """Validate and decode to upright RGB pixels, without re-encoding (query images)."""
     limits = limits or IntakeLimits.from_settings()
-    return _to_rgb(_decode(_open_checked(data, limits)))
+    return _decoded_rgb(_open_checked(data, limits))
 
 
 @_counted
@@ -221,7 +255,7 @@ def image_normalise(*, data: bytes, limits: IntakeLimits | None = None) -> Norma
     limits = limits or IntakeLimits.from_settings()
     opened = _open_checked(data, limits)
     original_format = opened.format or ""
-    decoded = _to_rgb(_decode(opened))
+    decoded = _decoded_rgb(opened)
     pixels = _fit(decoded, limits.max_stored_side)
     return NormalisedImage(
         pixels=pixels,

@@ -87,11 +87,15 @@ class MaterialImage(models.Model):
     height = models.PositiveIntegerField(default=0)
     original_format = models.CharField(max_length=10, blank=True)
     original_filename = models.CharField(max_length=300, blank=True)
+    # Where the image was downloaded from (`import_catalog` with a `url` column, the catalog
+    # API): an interrupted URL import resumes by skipping the URLs already there.
+    source_url = models.CharField(max_length=2000, blank=True, default="", db_default="")
     is_primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["catalog", "source_url"], name="image_source_url")]
         constraints = [
             models.UniqueConstraint(fields=["catalog", "sha256"], name="image_unique_per_catalog"),
             models.UniqueConstraint(

@@ -68,6 +68,7 @@ def material_create_with_image(
     attributes: dict | None = None,
     filename: str = "",
     limits: IntakeLimits | None = None,
+    source_url: str = "",
 ) -> MaterialImageResult:
     """Create a material from one image, unless the catalog already holds those bytes.
 
@@ -97,6 +98,7 @@ def material_create_with_image(
                 height=normalised.height,
                 original_format=normalised.original_format,
                 original_filename=filename[-300:],
+                source_url=source_url[:2000],
                 is_primary=True,
             )
             image.image.save(

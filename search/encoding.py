@@ -58,5 +58,13 @@ def cached_query_description(*, sha256: str, describer: ImageDescriber) -> dict 
 
 def query_description(*, pixels: Image.Image, sha256: str, describer: ImageDescriber) -> dict:
     """The describer's description of a query image (slow: a model call), cached by hash."""
+    return query_description_answer(pixels=pixels, sha256=sha256, describer=describer)[0]
+
+
+def query_description_answer(
+    *, pixels: Image.Image, sha256: str, describer: ImageDescriber
+) -> tuple[dict, str]:
+    """The description and why a fallback gave it ("budget": the model was over a limit or
+    its money budget, and the offline analyser answered at once; "" otherwise)."""
     result = query_image_description(pixels=pixels, sha256=sha256, describer=describer)
-    return result.description.model_dump(mode="json")
+    return result.description.model_dump(mode="json"), result.fallback

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from analysis.depth import DEFAULT_DEPTH, AnalysisOptions, AtDepth
 from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbedder
 
 
@@ -50,3 +51,23 @@ def providers_override(providers: SearchProviders) -> Iterator[SearchProviders]:
         yield providers
     finally:
         _override.remove(providers)
+
+
+def with_analysis_options(providers: SearchProviders, options: AnalysisOptions) -> SearchProviders:
+    """The providers a query's `analysis` options leave: `vision: false` no describer (no
+    refinement, no model call), a depth other than detailed the describer at that depth,
+    `clip: false` the offline embedders (whose vectors the catalog must then have)."""
+    describer = providers.describer
+    if not options.vision:
+        describer = None
+    elif describer is not None and options.depth != DEFAULT_DEPTH:
+        describer = AtDepth(describer, options.depth)
+    image_embedder, text_embedder = providers.image_embedder, providers.text_embedder
+    if not options.clip:
+        from analysis.providers.factory import get_offline_embedder
+
+        image_embedder, text_embedder = (
+            get_offline_embedder("embed_image"),
+            get_offline_embedder("embed_text"),
+        )
+    return SearchProviders(image_embedder, text_embedder, describer)

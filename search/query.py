@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 
 from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab, srgb_to_lab
+from analysis.depth import AnalysisOptions, AnalysisOptionsInvalid, analysis_options_parse
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
 from search import bounds
 from search.conf import FUSIONS, STRATEGIES
@@ -21,17 +22,8 @@ MAX_PAGE = 50
 MAX_TEXT = 1000
 # A requested colour matches the palette names within this CIEDE2000 distance of it.
 COLOR_FILTER_DELTA_E = 12.0
-FILTER_KEYS = (
-    "catalog",
-    "category",
-    "material_type",
-    "colors",
-    "finish",
-    "pattern",
-    "min_confidence",
-    "properties",
-    "attributes",
-)
+FILTER_KEYS = ("catalog", "category", "material_type", "colors", "finish", "pattern")
+FILTER_KEYS += ("min_confidence", "properties", "attributes")
 
 
 @dataclass(frozen=True)
@@ -77,6 +69,7 @@ class SearchQuery:
     page: int = 1
     # Off only for evaluation, which needs the whole ranking.
     cutoff: bool = True
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)  # vision, clip, depth
 
     def __post_init__(self) -> None:
         if self.image is None and not self.text.strip() and self.material_id is None:
@@ -281,10 +274,15 @@ def search_query_build(
     fusion: Any = None,
     limit: int = 20,
     page: int = 1,
+    analysis: Any = None,
     default_weights: dict[str, float],
     default_fusion: str,
 ) -> SearchQuery:
     """A checked `SearchQuery` from a request's values; `SearchError` names the bad field."""
+    try:
+        options = analysis_options_parse(analysis)
+    except AnalysisOptionsInvalid as exc:
+        raise SearchError("invalid_analysis", str(exc), field=exc.field) from exc
     return SearchQuery(
         image=image,
         text=text or "",
@@ -297,4 +295,5 @@ def search_query_build(
         fusion=fusion_parse(raw=fusion, default=default_fusion),
         limit=limit,
         page=page,
+        analysis=options,
     )

@@ -16,15 +16,18 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connections
 from PIL import Image
 
 from analysis.description import DescriptionInvalid, MaterialDescription
 from analysis.pipeline import AnalysisQualityError
 from analysis.providers.protocols import ImageDescriber, ProviderError, TextEmbedder
-from search.encoding import query_description, query_text_vector
+from materials.decode_budget import memory_release
+from search.encoding import query_description_answer, query_text_vector
 from search.metrics import REFINEMENT_SECONDS
 from search.state import (
+    REFINEMENT_BUDGET,
     REFINEMENT_DONE,
     REFINEMENT_FAILED,
     query_state_load,
@@ -63,11 +66,15 @@ def refinement_run(
     ttl: int,
     text_overrides: dict,
 ) -> str:
-    """Describe the query image and record the outcome in the query's state."""
+    """Describe the query image and record the outcome in the query's state. Over the vision
+    model's limits or budget the offline analyser answers at once: outcome "budget"."""
     try:
-        description = query_description(pixels=pixels, sha256=sha256, describer=describer)
+        description, fallback = query_description_answer(
+            pixels=pixels, sha256=sha256, describer=describer
+        )
         vector = description_text_vector(description=description, embedder=text_embedder)
-        outcome, error = REFINEMENT_DONE, ""
+        outcome = REFINEMENT_BUDGET if fallback == "budget" else REFINEMENT_DONE
+        error = "the vision model is over its limits or budget" if fallback else ""
     except (ProviderError, DescriptionInvalid, AnalysisQualityError) as exc:
         logger.warning("refinement of query %s failed: %s", query_id, exc)
         description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
@@ -93,12 +100,25 @@ def _run_and_close(*, submitted: float, **kwargs) -> str:
         REFINEMENT_SECONDS.labels(outcome=outcome).observe(time.perf_counter() - submitted)
         # This thread's database connection (the DB cache) must not outlive the job.
         connections.close_all()
+        memory_release()  # the query's pixels are let go of: give the memory back
+
+
+def _held(pixels: Image.Image) -> Image.Image:
+    """What a queued refinement keeps in memory: the query at most at the stored size (what a
+    catalog image is described from), not the upload's working size."""
+    side = settings.SWATCH["STORED_IMAGE_MAX_SIDE"]
+    if max(pixels.size) <= side:
+        return pixels
+    held = pixels.copy()
+    held.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return held
 
 
 def refinement_submit(*, workers: int, **kwargs) -> Future:
     """Run the refinement on the pool, in a copy of the caller's context: its log lines carry
     the request id of the search that asked for it (`config.request_id`)."""
     context = contextvars.copy_context()
+    kwargs["pixels"] = _held(kwargs["pixels"])
     return _pool(workers).submit(
         context.run, _run_and_close, submitted=time.perf_counter(), **kwargs
     )

@@ -32,7 +32,7 @@ from search.encoding import (
 from search.errors import SearchError
 from search.fusion import Hit, cutoff, fuse
 from search.metrics import STRATEGY_SECONDS, search_observed, timed, timed_each
-from search.providers import SearchProviders, search_providers
+from search.providers import SearchProviders, search_providers, with_analysis_options
 from search.query import SearchFilters, SearchQuery, filters_parse
 from search.refinement import description_text_vector, refinement_submit
 from search.results import SearchAnswer, results_build
@@ -374,7 +374,7 @@ def search_run(
         raise ValueError(f"refine must be one of {REFINE_MODES}")
     query = query_cropped(query=query)  # from here on, the image is the part asked for
     config = search_config()
-    providers = providers or search_providers()
+    providers = with_analysis_options(providers or search_providers(), query.analysis)
     state, inputs = _state_encode(query=query, providers=providers, config=config)
     if query.image is not None and config.verify_top > 0:
         state.sample_inliers = _sample_verify(state, query.image.pixels, config)

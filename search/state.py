@@ -27,6 +27,8 @@ REFINEMENT_PENDING = "pending"
 REFINEMENT_DONE = "done"
 REFINEMENT_FAILED = "failed"
 REFINEMENT_NOT_NEEDED = "not_needed"
+# Refined by the offline analyser: the vision model was over its limits or money budget.
+REFINEMENT_BUDGET = "budget"
 
 
 @dataclass

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from analysis.admin.audit import ReadOnlyAdmin
+from analysis.curation.budget_view import limits_and_budgets, spend_chart
 from analysis.curation.costs import DEFAULT_DAYS, MAX_DAYS, CostReportError, cost_report
 from analysis.curation.resources import (
     database_size_bytes,
@@ -58,12 +59,26 @@ class ModelCallAdmin(ReadOnlyAdmin):
             )
             report = cost_report(days=DEFAULT_DAYS)
             status = 400
+        limits = limits_and_budgets()
+        for budget in limits["budgets"]:
+            if budget["state"] != "ok":  # the admin notice of a budget at 80 % or spent
+                level = messages.ERROR if budget["state"] == "stopped" else messages.WARNING
+                self.message_user(
+                    request,
+                    f"The {budget['period']}'s model budget is at {100 * budget['share']:.0f} % "
+                    f"(${budget['spent_usd']:.2f} of ${budget['limit_usd']:.2f})"
+                    + ("; model calls are stopped, the offline providers answer until "
+                       f"{budget['resets_at'][:16]} UTC." if budget["state"] == "stopped" else "."),
+                    level,
+                )  # fmt: skip
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Model costs",
             "report": report,
             "periods": PERIODS,
+            "limits": limits,
+            "chart": spend_chart(report.per_day, since=report.since, days=report.days),
             "resources": {
                 "storage": storage_per_catalog(),
                 "database_bytes": database_size_bytes(),

@@ -26,6 +26,7 @@ from typing import Any
 
 from PIL import Image
 
+from analysis.depth import prompt_version_at
 from analysis.limits.mode import BACKGROUND, call_mode
 from analysis.providers.fallback import ProviderLink, guarded_call, pixels_sha256
 from analysis.providers.protocols import (
@@ -89,6 +90,10 @@ class FallbackDescriber:
         """The first link's: a fallback's answer is cached under its own id and version."""
         return self.links[0].provider().prompt_version
 
+    def prompt_version_for(self, depth: str) -> str:
+        """The first link's prompt version at `depth` (`analysis.depth`)."""
+        return prompt_version_at(self.links[0].provider(), depth)
+
     @property
     def embedding_model(self) -> str | None:
         """The image-embedding model some link can use (the offline analyser's), if any."""
@@ -114,6 +119,7 @@ class FallbackDescriber:
                 purpose=self.purpose,
                 image_sha256=hints.image_sha256,
                 usage_of=lambda result: result.usage,
+                depth=hints.depth,
             )
 
         result, skipped = _first_answer(self.links, attempt, "describe the image")

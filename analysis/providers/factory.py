@@ -94,3 +94,18 @@ def reset_providers() -> None:
     """Forget the built chains (tests, or after a settings change)."""
     with _lock:
         _chains.clear()
+
+
+def get_offline_embedder(capability: str) -> FallbackEmbedder:
+    """The offline link of a chain alone (`analysis: {"clip": false}`): no model API."""
+    purpose = {
+        "embed_image": ModelCallPurpose.EMBED_IMAGE,
+        "embed_text": ModelCallPurpose.EMBED_TEXT,
+    }
+    return _cached(
+        f"{capability}:offline",
+        lambda: FallbackEmbedder(
+            [link for link in chain_links(capability) if link.offline][-1:],
+            purpose=purpose[capability],
+        ),
+    )

@@ -114,6 +114,7 @@ def _record(
     usage: Usage,
     items: int,
     image_sha256: str,
+    depth: str,
 ) -> None:
     code = None
     if error is not None:
@@ -131,6 +132,7 @@ def _record(
             completion_tokens=usage.completion_tokens,
             items=items,
             image_sha256=image_sha256,
+            depth=depth,
         )
     except DatabaseError:
         # The answer matters more than its ledger row: keep going, loudly.
@@ -145,6 +147,7 @@ def guarded_call(
     items: int = 1,
     image_sha256: str = "",
     usage_of: Callable[[Any], Usage] = lambda result: Usage(),
+    depth: str = "",
 ) -> Any:
     """`call(provider)` through the link's breaker, with one ledger row whatever happens.
 
@@ -186,4 +189,5 @@ def guarded_call(
             usage=usage,
             items=items,
             image_sha256=image_sha256,
+            depth=depth,
         )

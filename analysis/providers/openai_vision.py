@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from analysis.depth import depth_check, depth_max_tokens, depth_prompt_version
 from analysis.description import DescriptionInvalid, MaterialDescription, description_parse
 from analysis.http import ProviderSession, provider_session
 from analysis.prompts import PROMPT_VERSION, SYSTEM_PROMPT, material_prompt, repair_prompt
@@ -88,13 +89,16 @@ class OpenAIVisionDescriber:
         self.temperature = temperature
         self.prompt_version = PROMPT_VERSION
 
-    def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    def prompt_version_for(self, depth: str) -> str:
+        return depth_prompt_version(depth)
+
+    def _request(self, messages: list[dict[str, Any]], depth: str) -> dict[str, Any]:
         payload = {
             "model": self.model_id,
             "messages": messages,
             "response_format": {"type": "json_object"},
             "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            "max_tokens": depth_max_tokens(depth, detailed=self.max_tokens),
         }
         data = self.session.post_json(self.url, payload).data
         if not isinstance(data, dict) or not data.get("choices"):
@@ -115,7 +119,7 @@ class OpenAIVisionDescriber:
         return (content or ""), str(choice.get("finish_reason") or "")
 
     @staticmethod
-    def _parse(content: str, finish_reason: str) -> MaterialDescription:
+    def _parse(content: str, finish_reason: str, depth: str) -> MaterialDescription:
         if finish_reason == "length":
             raise DescriptionInvalid(
                 ["the answer was cut off (finish_reason: length): give a shorter, complete object"]
@@ -126,7 +130,11 @@ class OpenAIVisionDescriber:
             raw = json.loads(text)
         except ValueError as exc:
             raise DescriptionInvalid([f"not valid JSON: {exc}"]) from exc
-        return description_parse(raw)
+        description = description_parse(raw)
+        missing = depth_check(raw, depth)
+        if missing:
+            raise DescriptionInvalid(missing)
+        return description
 
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         messages: list[dict[str, Any]] = [
@@ -134,7 +142,7 @@ class OpenAIVisionDescriber:
             {
                 "role": "user",
                 "content": [
-                    {"type": "text", "text": material_prompt()},
+                    {"type": "text", "text": material_prompt(hints.depth)},
                     {
                         "type": "image_url",
                         "image_url": {"url": image_data_url(image, max_side=self.image_max_side)},
@@ -143,11 +151,11 @@ class OpenAIVisionDescriber:
             },
         ]
         usage = Usage()
-        data = self._request(messages)
+        data = self._request(messages, hints.depth)
         usage = _add(usage, data.get("usage"))
         content, finish_reason = self._content(data)
         try:
-            description = self._parse(content, finish_reason)
+            description = self._parse(content, finish_reason, hints.depth)
         except DescriptionInvalid as first:
             # One repair: the model sees its own answer and what is wrong with it.
             messages += [
@@ -155,14 +163,14 @@ class OpenAIVisionDescriber:
                 {"role": "user", "content": repair_prompt(first.reasons)},
             ]
             try:
-                data = self._request(messages)
+                data = self._request(messages, hints.depth)
             except ProviderError as exc:
                 exc.usage = usage  # the first answer was paid for: the ledger counts it
                 raise
             usage = _add(usage, data.get("usage"))
             content, finish_reason = self._content(data)
             try:
-                description = self._parse(content, finish_reason)
+                description = self._parse(content, finish_reason, hints.depth)
             except DescriptionInvalid as second:
                 raise InvalidModelOutput(
                     f"{self.session.provider}: invalid description after one repair: "
@@ -174,8 +182,9 @@ class OpenAIVisionDescriber:
             description=description,
             source=self.source,
             model_id=self.model_id,
-            prompt_version=self.prompt_version,
+            prompt_version=depth_prompt_version(hints.depth),
             usage=usage,
+            depth=hints.depth,
         )
 
 

@@ -57,6 +57,8 @@ class DescriptionResult:
     usage: Usage = field(default_factory=Usage)
     # Why a fallback answered: "budget" when the primary was over a limit or money budget.
     fallback: str = ""
+    depth: str = "detailed"  # analysis.depth: basic | detailed | comprehensive
+    depth_note: str = ""  # where the answer could not honour the depth asked for
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class DescribeHints:
     image_sha256: str = ""  # the file's hash, for the ledger ("": a hash of the pixels)
     embedding: np.ndarray | None = None  # this image's vector, made by `embedding_model`
     embedding_model: str = ""
+    depth: str = "detailed"  # how much to ask the model (`analysis.depth`)
 
 
 NO_HINTS = DescribeHints()

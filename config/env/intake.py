@@ -28,7 +28,40 @@ ALLOWED_IMAGE_FORMATS = declare(
     "Image formats accepted, by Pillow format name.",
 )
 
+DECODE_MEMORY_MB = declare(
+    "SWATCH_DECODE_MEMORY_MB",
+    "512",
+    "Decoded-image memory one process may hold at once (MiB; width × height × 4 bytes each, "
+    "reserved from the header before decoding). Uploads past it wait for the decoder instead "
+    "of piling up in memory; an image larger than all of it waits to decode alone.",
+)
+
 # --- demo -----------------------------------------------------------------------------
 DEMO_CATALOG = declare(
     "SWATCH_DEMO_CATALOG", "demo", "Catalog name the run command imports the demo images into."
+)
+
+# --- images from URLs (import_catalog's `url` column, the catalog API) ----------------
+URL_IMPORT_ALLOWED_HOSTS = declare(
+    "SWATCH_URL_IMPORT_ALLOWED_HOSTS",
+    "",
+    "Comma-separated host names that image URLs may name even though they resolve to a "
+    "private, loopback or link-local address (an intranet image server). Every other such "
+    "address is refused (SSRF), as are schemes other than http and https.",
+)
+URL_IMPORT_CONCURRENCY = declare(
+    "SWATCH_URL_IMPORT_CONCURRENCY", "4", "Image downloads of one import at a time."
+)
+URL_IMPORT_CONNECT_TIMEOUT = declare(
+    "SWATCH_URL_IMPORT_CONNECT_TIMEOUT", "5", "Seconds to connect to an image URL's server."
+)
+URL_IMPORT_READ_TIMEOUT = declare(
+    "SWATCH_URL_IMPORT_READ_TIMEOUT",
+    "20",
+    "Seconds an image server may stay silent; a download also ends after three times this.",
+)
+URL_IMPORT_MAX_ATTEMPTS = declare(
+    "SWATCH_URL_IMPORT_MAX_ATTEMPTS",
+    "3",
+    "Tries of one download (timeouts, refused connections, 408/429/5xx), with jittered backoff.",
 )

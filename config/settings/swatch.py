@@ -8,11 +8,22 @@ from config.settings.base import MAX_UPLOAD_BYTES
 # --- Swatch -------------------------------------------------------------------------------
 SWATCH = {
     "MAX_IMAGE_PIXELS": env.get_int(env.MAX_IMAGE_PIXELS),
+    "DECODE_MEMORY_BYTES": env.get_int(env.DECODE_MEMORY_MB) * 2**20,
     "MAX_UPLOAD_BYTES": MAX_UPLOAD_BYTES,
     "MIN_IMAGE_SIDE": env.get_int(env.MIN_IMAGE_SIDE),
     "STORED_IMAGE_MAX_SIDE": env.get_int(env.STORED_IMAGE_MAX_SIDE),
     "ALLOWED_IMAGE_FORMATS": tuple(f.upper() for f in env.get_list(env.ALLOWED_IMAGE_FORMATS)),
     "DEMO_CATALOG": env.get_str(env.DEMO_CATALOG),
+    # Images at URLs: read by `analysis.http.download` (materials calls it by this name).
+    "URL_FETCHER": "analysis.http.download.catalog_fetch",
+    "URL_IMPORT": {
+        "ALLOWED_HOSTS": tuple(h.lower() for h in env.get_list(env.URL_IMPORT_ALLOWED_HOSTS)),
+        "CONCURRENCY": max(1, env.get_int(env.URL_IMPORT_CONCURRENCY)),
+        "CONNECT_TIMEOUT": env.get_float(env.URL_IMPORT_CONNECT_TIMEOUT),
+        "READ_TIMEOUT": env.get_float(env.URL_IMPORT_READ_TIMEOUT),
+        "MAX_ATTEMPTS": max(1, env.get_int(env.URL_IMPORT_MAX_ATTEMPTS)),
+        "MAX_BYTES": MAX_UPLOAD_BYTES,
+    },
 }
 
 

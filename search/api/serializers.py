@@ -126,6 +126,13 @@ class SearchRequestSerializer(StrictSerializer):
     fusion = serializers.ChoiceField(choices=["rrf", "relative"], required=False)
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
+    analysis = JSONObjectField(
+        required=False,
+        default=dict,
+        help_text='How much analysis to pay for: {"vision": true, "clip": true, "depth": '
+        '"basic" | "detailed" | "comprehensive"}. vision false: no refinement by the vision '
+        "model; clip false: the offline embedder; depth: what the vision model is asked.",
+    )
 
 
 class SimilarRequestSerializer(StrictSerializer):
@@ -167,7 +174,11 @@ class SearchResultSerializer(serializers.Serializer):
 class SearchAnswerSerializer(serializers.Serializer):
     query_id = serializers.CharField()
     phase = serializers.ChoiceField(choices=["fast", "refined"])
-    refinement = serializers.ChoiceField(choices=["pending", "done", "failed", "not_needed"])
+    refinement = serializers.ChoiceField(
+        choices=["pending", "done", "failed", "not_needed", "budget"],
+        help_text="budget: refined by the offline analyser, the vision model being over its "
+        "limits or money budget",
+    )
     results = SearchResultSerializer(many=True)
     total = serializers.IntegerField()
     page = serializers.IntegerField()
