@@ -46,8 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    "django_q",
+    # Before django_q: its `qcluster` command is config's (waits for the broker).
     "config.apps.SwatchConfig",
+    "django_q",
     "materials",
     "analysis",
     "search",
