@@ -32,6 +32,7 @@ def analysis_defer(
     failure: PipelineFailure,
     force_curated: bool = False,
     fresh: bool = False,
+    analysis: dict | None = None,
 ) -> str:
     """Back to pending and rescheduled for when the limit allows; "deferred" (or
     "superseded" when the row was claimed again meanwhile)."""
@@ -47,7 +48,11 @@ def analysis_defer(
             row.attempts = max(row.attempts - 1, 0)
             row.error_reason = f"deferred: {failure.reason}"[:2000]
             row.save(update_fields=["status", "attempts", "error_reason", "updated_at"])
-        kwargs = {k: True for k, v in (("force_curated", force_curated), ("fresh", fresh)) if v}
+        kwargs: dict = {
+            k: True for k, v in (("force_curated", force_curated), ("fresh", fresh)) if v
+        }
+        if analysis:
+            kwargs["analysis"] = analysis  # the options asked for go with the task
         Schedule.objects.update_or_create(
             name=deferred_schedule_name(analysis_id),
             defaults={

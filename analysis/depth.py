@@ -102,6 +102,26 @@ def analysis_options_parse(raw: Any) -> AnalysisOptions:
     return AnalysisOptions(raw.get("vision", True), raw.get("clip", True), depth)
 
 
+def options_applied(
+    describer: Any, image_embedder: Any, text_embedder: Any, options: AnalysisOptions
+):
+    """The (describer, image embedder, text embedder) the options leave of fallback chains:
+    `vision: false` the describer chain's offline links only, a depth `AtDepth`, `clip: false`
+    the embedder chains' offline links only. Providers that are not chains stay as they are."""
+
+    def offline_only(chain: Any) -> Any:
+        links = [link for link in getattr(chain, "links", []) if link.offline]
+        return type(chain)(links, purpose=chain.purpose) if links else chain
+
+    if not options.vision:
+        describer = offline_only(describer)
+    elif options.depth != DEFAULT_DEPTH:
+        describer = AtDepth(describer, options.depth)
+    if not options.clip:
+        image_embedder, text_embedder = offline_only(image_embedder), offline_only(text_embedder)
+    return describer, image_embedder, text_embedder
+
+
 def prompt_version_at(describer: Any, depth: str) -> str:
     """The prompt version a describer answers with at `depth` (its cache key's part)."""
     version_for = getattr(describer, "prompt_version_for", None)

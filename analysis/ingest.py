@@ -16,6 +16,7 @@ from PIL import Image
 from analysis.caching import text_sha256
 from analysis.compute import pipeline_run
 from analysis.deferral import analysis_defer
+from analysis.depth import AnalysisOptions, options_applied
 from analysis.description import DescriptionInvalid, description_parse
 from analysis.limits.mode import background_work
 from analysis.metrics import ANALYSES
@@ -183,7 +184,12 @@ def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "") -> None:
 
 
 def _failed(
-    failure: PipelineFailure, attempt: int | None, *, force_curated: bool, fresh: bool
+    failure: PipelineFailure,
+    attempt: int | None,
+    *,
+    force_curated: bool,
+    fresh: bool,
+    options: AnalysisOptions | None,
 ) -> str:
     if failure.defer_after:
         return analysis_defer(
@@ -192,6 +198,7 @@ def _failed(
             failure=failure,
             force_curated=force_curated,
             fresh=fresh,
+            analysis=options.as_dict() if options is not None else None,
         )
     return analysis_fail(analysis_id=failure.key, attempt=attempt, failure=failure)
 
@@ -204,8 +211,10 @@ def analysis_run_batch(
     fresh: bool = False,
     batch_size: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    options: AnalysisOptions | None = None,
 ) -> AnalysisRunSummary:
-    """Run the pipeline over analyses, a batch at a time; each one written on its own."""
+    """Run the pipeline over analyses, a batch at a time; each one written on its own, with
+    the `options` (vision, clip, depth) asked for."""
     ids = list(analysis_ids)
     size = batch_size or settings.SWATCH["INGEST_BATCH_SIZE"]
     summary = AnalysisRunSummary()
@@ -214,6 +223,11 @@ def analysis_run_batch(
     def get_providers() -> PipelineProviders:
         if not resolved:  # only when there is work: a repeated delivery builds nothing
             resolved.append(pipeline_providers())
+        if options is not None and len(resolved) == 1:
+            chosen = resolved[0]
+            parts = (chosen.describer, chosen.image_embedder, chosen.text_embedder)
+            resolved.append(PipelineProviders(*options_applied(*parts, options)))
+        return resolved[-1]
         return resolved[0]
 
     for start in range(0, len(ids), size):
@@ -225,7 +239,9 @@ def analysis_run_batch(
             for outcome in outcomes:
                 attempt = claims[outcome.key]
                 if isinstance(outcome, PipelineFailure):
-                    status = _failed(outcome, attempt, force_curated=force_curated, fresh=fresh)
+                    status = _failed(
+                        outcome, attempt, force_curated=force_curated, fresh=fresh, options=options
+                    )
                     _count(summary, status, outcome.reason)
                 else:
                     status = analysis_record(
@@ -246,6 +262,7 @@ def analysis_run(
     providers: PipelineProviders | None = None,
     force_curated: bool = False,
     fresh: bool = False,
+    options: AnalysisOptions | None = None,
 ) -> AnalysisRunSummary:
     return analysis_run_batch(
         analysis_ids=[analysis_id],
@@ -253,4 +270,5 @@ def analysis_run(
         force_curated=force_curated,
         fresh=fresh,
         batch_size=1,
+        options=options,
     )

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from analysis.depth import AnalysisOptions, analysis_options_parse
 from analysis.models import AnalysisStatus
 from analysis.models import VisualAnalysis as Analysis
 
@@ -47,6 +48,7 @@ def analysis_enqueue(
     force_curated: bool = False,
     fresh: bool = False,
     delay_seconds: int = 0,
+    analysis: dict | None = None,
 ) -> None:
     """Stamp the rows (when, with which options) and queue one task per analysis once the
     current transaction commits. `fresh`: a forced re-analysis, which asks the models again
@@ -55,7 +57,9 @@ def analysis_enqueue(
     if not ids:
         return
     chosen = zip(OPTIONS, (force_curated, fresh), strict=True)
-    kwargs = {name: True for name, value in chosen if value}
+    kwargs: dict = {name: True for name, value in chosen if value}
+    if analysis and analysis_options_parse(analysis) != AnalysisOptions():
+        kwargs["analysis"] = dict(analysis)  # vision, clip, depth (analysis.depth)
     Analysis.objects.filter(pk__in=ids).update(
         queued_at=timezone.now() + timedelta(seconds=max(0, delay_seconds)),
         queue_options=kwargs,
@@ -83,14 +87,19 @@ def analysis_enqueue(
 
 def analysis_requeue(*, analysis_ids: Iterable[int], delay_seconds: int = 0) -> None:
     """Queue these analyses again with the options they were queued with."""
-    by_options: dict[tuple[bool, ...], list[int]] = {}
+    by_options: dict[tuple, list[int]] = {}
     rows = Analysis.objects.filter(pk__in=list(analysis_ids)).values_list("pk", "queue_options")
     for pk, options in rows.order_by("pk"):
         options = options if isinstance(options, dict) else {}
-        by_options.setdefault(tuple(bool(options.get(name)) for name in OPTIONS), []).append(pk)
-    for flags, ids in by_options.items():
+        asked = options.get("analysis") if isinstance(options.get("analysis"), dict) else {}
+        flags = tuple(bool(options.get(name)) for name in OPTIONS)
+        by_options.setdefault((flags, tuple(sorted(asked.items()))), []).append(pk)
+    for (flags, asked), ids in by_options.items():
         analysis_enqueue(
-            analysis_ids=ids, delay_seconds=delay_seconds, **dict(zip(OPTIONS, flags, strict=True))
+            analysis_ids=ids,
+            delay_seconds=delay_seconds,
+            analysis=dict(asked) or None,
+            **dict(zip(OPTIONS, flags, strict=True)),
         )
 
 

@@ -88,11 +88,17 @@ def analysis_targets_prepare(
 
 
 def analysis_queue_for_images(
-    *, image_ids: Iterable[int], force: bool = False, force_curated: bool = False
+    *,
+    image_ids: Iterable[int],
+    force: bool = False,
+    force_curated: bool = False,
+    analysis: dict | None = None,
 ) -> int:
-    """The import hook: queue analysis of these images. Returns how many were queued."""
+    """The import hook: queue analysis of these images (with the `analysis` options asked
+    for: vision, clip, depth). Returns how many were queued."""
     ids = analysis_targets_prepare(images=image_ids, force=force, force_curated=force_curated)
-    analysis_enqueue(analysis_ids=ids, force_curated=force_curated, fresh=force or force_curated)
+    fresh = force or force_curated
+    analysis_enqueue(analysis_ids=ids, force_curated=force_curated, fresh=fresh, analysis=analysis)
     return len(ids)
 
 

@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 
+from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run
 from analysis.queueing import analysis_reap_stuck
 
@@ -18,9 +19,15 @@ logger = logging.getLogger("swatch.analysis.tasks")
 REAP_SCHEDULE_NAME = "swatch: reap stuck analyses"
 
 
-def analysis_task(analysis_id: int, force_curated: bool = False, fresh: bool = False) -> str:
+def analysis_task(
+    analysis_id: int, force_curated: bool = False, fresh: bool = False, analysis: dict | None = None
+) -> str:
+    """`analysis`: the options asked for (`{"vision", "clip", "depth"}`, analysis.depth)."""
     summary = analysis_run(
-        analysis_id=int(analysis_id), force_curated=bool(force_curated), fresh=bool(fresh)
+        analysis_id=int(analysis_id),
+        force_curated=bool(force_curated),
+        fresh=bool(fresh),
+        options=analysis_options_parse(analysis) if analysis else None,
     )
     return summary.line()
 

@@ -107,3 +107,41 @@ class MaterialImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.material.name} ({self.sha256[:8]})"
+
+
+class IdempotentRequest(models.Model):
+    """A create of the catalog API sent with `Idempotency-Key`: its answer, replayed when the
+    same caller sends the same key again (and refused when the request differs)."""
+
+    caller = models.CharField(max_length=100)  # "key:<prefix>" or "user:<id>"
+    key = models.CharField(max_length=200)
+    request_sha256 = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotent_caller_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"
+
+
+class CatalogWriteJob(models.Model):
+    """A bulk write of the catalog API (up to 500 items), run by a worker task; its per-item
+    results are read back by the job id."""
+
+    catalog = models.ForeignKey(Catalog, on_delete=models.CASCADE, related_name="write_jobs")
+    status = models.CharField(max_length=20, default="queued")  # queued | running | done
+    items = models.JSONField(default=list)
+    results = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"catalog write job {self.pk} ({self.status})"

@@ -61,6 +61,8 @@ class QueryState:
     # Spatial verification of the query image against its closest candidates: material id
     # (as text, for JSON) → inliers. Computed while the pixels are in memory.
     sample_inliers: dict[str, int] = field(default_factory=dict)
+    # P(the query image shows a material at all), None without a fitted model (relevance).
+    material_probability: float | None = None
     refinement: str = REFINEMENT_NOT_NEEDED
     refinement_error: str = ""
 

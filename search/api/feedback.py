@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from access.models import ApiKey
 from config.client_address import client_address
 from search.api.parsers import BoundedJSONParser
+from search.api.schema import COMMON_ERRORS, error_responses
 from search.api.throttling import LookupRateThrottle
 from search.bounds import BIGINT_MAX
 from search.feedback.models import FeedbackKind
@@ -96,7 +97,11 @@ class FeedbackView(APIView):
 
     @extend_schema(
         request=FeedbackRequestSerializer,
-        responses={201: FeedbackSerializer, 200: FeedbackSerializer},
+        responses={
+            201: FeedbackSerializer,
+            200: FeedbackSerializer,
+            **error_responses(400, 404, *COMMON_ERRORS),
+        },
         summary="Feedback on a result of a query: a vote, a click or a conversion",
         description=(
             "`good`/`bad`: one vote per user (or address; with an API key, per key and "
@@ -126,7 +131,7 @@ class MaterialFlagView(APIView):
 
     @extend_schema(
         request=FlagRequestSerializer,
-        responses={201: FlagSerializer},
+        responses={201: FlagSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
         summary="Flag a material's description as wrong: it goes to the review queue",
     )
     def post(self, request: Request, material_id: int) -> Response:

@@ -45,7 +45,7 @@ def test_sync_analyses_the_catalog_in_batches_and_ends_with_a_summary(shared_dat
 
     # then all five are analysed and embedded (three embedder batches), the other catalog not
     assert line == (
-        "analysed 5 of acme: completed 5, needs review 0, failed 0, retrying 0, "
+        "analysed 5 of acme: completed 5, needs review 0, failed 0, retrying 0, deferred 0, "
         "embeddings refreshed 0, skipped 0"
     )
     assert counting.image_embedder.calls == 3

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run_batch
 from analysis.services import analysis_enqueue, analysis_targets_prepare
 from materials.models import Catalog
@@ -31,6 +32,22 @@ class Command(BaseCommand):
             help="Also overwrite curated analyses with a new model analysis.",
         )
         parser.add_argument("--batch-size", type=int, default=None, help="Images per batch.")
+        parser.add_argument(
+            "--depth",
+            choices=("basic", "detailed", "comprehensive"),
+            default="detailed",
+            help="How much the vision model is asked (and paid for): basic = material type and "
+            "colours, detailed = the full description, comprehensive = more properties, every "
+            "confidence and a longer summary.",
+        )
+        parser.add_argument(
+            "--no-vision",
+            action="store_true",
+            help="No vision model: the offline analyser describes.",
+        )
+        parser.add_argument(
+            "--no-clip", action="store_true", help="No CLIP: the offline embedders embed."
+        )
 
     def handle(self, *args, **options) -> None:
         catalog = None
@@ -51,8 +68,15 @@ class Command(BaseCommand):
             file=self.stderr._out,
             disable=None,
         ) as bar:
+            asked = {
+                "vision": not options["no_vision"],
+                "clip": not options["no_clip"],
+                "depth": options["depth"],
+            }
             if not options["sync"]:
-                analysis_enqueue(analysis_ids=ids, force_curated=force_curated, fresh=force)
+                analysis_enqueue(
+                    analysis_ids=ids, force_curated=force_curated, fresh=force, analysis=asked
+                )
                 bar.update(len(ids))
                 self.stdout.write(f"queued {len(ids)} analyses of {label}")
                 return
@@ -62,6 +86,7 @@ class Command(BaseCommand):
                 fresh=force,
                 batch_size=options["batch_size"],
                 on_progress=bar.update,
+                options=analysis_options_parse(asked),
             )
         for reason in summary.reasons[:20]:
             self.stderr.write(f"failed: {reason}")

@@ -29,6 +29,22 @@ class Command(BaseCommand):
             "--no-analysis", action="store_true", help="Do not queue analysis of new images."
         )
         parser.add_argument(
+            "--depth",
+            choices=("basic", "detailed", "comprehensive"),
+            default="detailed",
+            help="How much the vision model is asked (and paid for): basic = material type and "
+            "colours, detailed = the full description, comprehensive = more properties, every "
+            "confidence and a longer summary.",
+        )
+        parser.add_argument(
+            "--no-vision",
+            action="store_true",
+            help="No vision model: the offline analyser describes.",
+        )
+        parser.add_argument(
+            "--no-clip", action="store_true", help="No CLIP: the offline embedders embed."
+        )
+        parser.add_argument(
             "--concurrency", type=int, default=None, help="Downloads at a time (URL rows)."
         )
 
@@ -76,5 +92,10 @@ class Command(BaseCommand):
         hook = settings.SWATCH.get("AFTER_IMPORT")
         if options["no_analysis"] or not hook or not image_ids:
             return
-        queued = import_string(hook)(image_ids=image_ids)
+        asked = {
+            "vision": not options["no_vision"],
+            "clip": not options["no_clip"],
+            "depth": options["depth"],
+        }
+        queued = import_string(hook)(image_ids=image_ids, analysis=asked)
         self.stderr.write(f"queued analysis of {queued} images")
