@@ -58,3 +58,9 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker) -> None:
+    from config.interpreter import gil_switch_shortened
+
+    gil_switch_shortened()  # the searches' threads get the GIL back sooner (config/interpreter.py)

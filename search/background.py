@@ -20,7 +20,7 @@ from functools import partial
 
 from django.db import connection
 
-from search.side_by_side import gil_switch_shortened, side_by_side_submit
+from search.side_by_side import side_by_side_submit
 
 logger = logging.getLogger("swatch.search")
 
@@ -45,7 +45,6 @@ def later(task: Callable[[], object]) -> None:
     global _worker
     with _lock:
         if _worker is None or not _worker.is_alive():
-            gil_switch_shortened()
             _worker = threading.Thread(target=_work, name="swatch-background", daemon=True)
             _worker.start()
     _tasks.put(partial(contextvars.copy_context().run, task))  # logs keep the request id

@@ -3,7 +3,6 @@ answer as one after the other, and never outside a caller's transaction."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 
@@ -39,8 +38,6 @@ def test_tasks_run_at_once_each_on_its_own_connection():
     assert results["a"][0] == threading.current_thread().name
     assert {results["b"][0], results["c"][0]} == {"swatch-strategy-0", "swatch-strategy-1"}
     assert len({r[1] for r in results.values()}) == 3
-    # and a thread whose query came back gets the GIL within half a millisecond, not five
-    assert sys.getswitchinterval() <= 0.0005
     # and they overlapped: each started before any had finished
     assert max(r[2] for r in results.values()) < min(r[3] for r in results.values())
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.interpreter import gil_switch_shortened
 from search.benchmark.ingest import ingest_images_find
 from search.benchmark.run import BenchmarkError, search_benchmark
 
@@ -79,6 +80,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        gil_switch_shortened()  # as the web server's start-up does (config/interpreter.py)
         if options["items"] < 21 or options["queries"] < 1:
             raise CommandError("--items must be at least 21 and --queries at least 1.")
         folder = options["images"] or (SHARED_IMAGES if SHARED_IMAGES.is_dir() else DEMO_IMAGES)
