@@ -67,6 +67,21 @@ class KeyAddress(models.Model):
         return self.address
 
 
+class KeyUsageBucket(models.Model):
+    """A key's requests and errors in one 5-minute bucket (access/alerts.py)."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage")
+    start = models.DateTimeField()
+    requests = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "start"], name="key_usage_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} {self.start:%Y-%m-%d %H:%M}"
+
+
 class PrivateCatalog(models.Model):
     """A catalog with this row is private: visible only to staff, to its members and to the
     keys granted it (`ApiKey.catalogs`); everyone else gets 404."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from access.models import ApiKey
+from access.models import ApiKey, PrivateCatalog
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,24 @@ def key_status(key: ApiKey, now=None) -> str:
     if key.expiry_date is not None:
         return f"active until {key.expiry_date:%Y-%m-%d}"
     return "active"
+
+
+def hidden_catalogs_for(request) -> tuple[int, ...]:
+    """The private catalogs `request`'s asker may not see: all of them but those granted to
+    its API key, or to its signed-in user (a member); staff signed in see every one."""
+    private = set(PrivateCatalog.objects.values_list("catalog_id", flat=True))
+    if not private:
+        return ()
+    key = getattr(request, "swatch_api_key", None)  # access.authentication
+    user = getattr(request, "user", None)
+    if key is not None:
+        granted = set(key.catalogs.values_list("id", flat=True))
+    elif user is not None and user.is_authenticated:
+        if user.is_staff:
+            return ()
+        granted = set(
+            PrivateCatalog.objects.filter(members=user).values_list("catalog_id", flat=True)
+        )
+    else:
+        granted = set()
+    return tuple(sorted(private - granted))

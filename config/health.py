@@ -1,5 +1,6 @@
 """`GET /healthz`: is the database there, which pgvector, how deep is the queue, is the shared
-cache reachable and where are rate limits counted.
+cache reachable, where are rate limits counted, and is search relevance calibrated for the
+configured models (else: on its conservative fallback).
 
 `status` is `ok`, `degraded` (the node serves searches, but something it shares with others is
 missing: the cache or the broker is unreachable, or rate limits are counted per process) with
@@ -92,6 +93,22 @@ def providers_health() -> list[dict]:
     return provider_statuses()
 
 
+def relevance_health() -> dict:
+    """Is search relevance calibrated for the configured embedding models, or on the
+    conservative fallback (search/relevance/calibration.py)?"""
+    from search.providers import search_providers
+    from search.relevance.calibration import calibration_status
+
+    try:
+        providers = search_providers()
+    except Exception as exc:  # noqa: BLE001 - a provider that cannot load is reported, not raised
+        return {"calibrated": False, "error": exc.__class__.__name__}
+    text = providers.text_embedder
+    return calibration_status(
+        image_model=providers.image_embedder.model, text_model=text.model if text else ""
+    )
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     database = database_health()
@@ -109,6 +126,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "cache": shared_cache,
             "rate_limits": rate_limits,
             "providers": providers_health(),
+            "relevance": relevance_health(),
             # Each model API's use of its limits, and the money budgets (analysis.limits).
             "model_limits": model_limits_health(),
         },

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 STRATEGIES = ("vector", "properties", "semantic")
-FUSIONS = ("rrf", "relative")
+FUSIONS = ("calibrated", "rrf", "relative")
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*s?\s*$")
 
 
@@ -38,6 +38,8 @@ class SearchConfig:
     refine_workers: int
     strategy_workers: int = 0
     semantic_ef_search: int = 40
+    good_match: float = 0.5
+    calibration: str = ""
     rates: dict[str, Rate] = field(default_factory=dict)
     lookup_rates: dict[str, Rate] = field(default_factory=dict)
     feedback_rates: dict[str, Rate] = field(default_factory=dict)
@@ -89,6 +91,8 @@ def _parsed(frozen: tuple) -> SearchConfig:
         refine_workers=raw["REFINE_WORKERS"],
         strategy_workers=raw.get("STRATEGY_WORKERS", 0),
         semantic_ef_search=raw.get("SEMANTIC_EF_SEARCH", 40),
+        good_match=raw.get("GOOD_MATCH", 0.5),
+        calibration=raw.get("CALIBRATION", ""),
         rates={name: rate_from_text(name, text) for name, text in dict(raw["RATES"]).items()},
         lookup_rates={
             name: rate_from_text(name, text)

@@ -1,6 +1,9 @@
 """Fusion of the strategies' ranked lists: pure Python, no I/O.
 
-Two methods, each weighted per strategy:
+How results are ordered (`SWATCH_SEARCH_FUSION`); whatever the order, each result's `score` is
+its calibrated relevance (`search.relevance`):
+- **calibrated** (default): by that relevance, a logistic combination of the strategies'
+  calibrated evidence (see search/relevance/combine.py).
 - **rrf** (weighted reciprocal-rank fusion): `Σ w_s / (k + rank_s)`; robust to scores that are
   not comparable between strategies (cosine vs overlap vs text rank).
 - **relative** (relative-score fusion): each list's scores min-max normalised to 0..1, then
@@ -36,13 +39,15 @@ class StrategyScore:
 
 @dataclass
 class Fused:
+    """A material in the fused ranking: the fusion's own `score` (its ordering), each
+    strategy's part, and the calibrated `relevance` (`search.relevance`) with the
+    per-strategy probabilities it came from (`evidence`)."""
+
     material_id: int
     score: float
     scores: dict[str, StrategyScore]
-
-    @property
-    def good(self) -> bool:
-        return any(s.good for s in self.scores.values())
+    relevance: float = 0.0
+    evidence: dict[str, float] = field(default_factory=dict)
 
 
 def ranked(hits: Sequence[Hit]) -> list[Hit]:
@@ -101,17 +106,21 @@ def fuse(
     lists: Mapping[str, Sequence[Hit]],
     weights: Mapping[str, float],
     *,
-    method: str = "rrf",
+    method: str = "calibrated",
     k: int = 60,
 ) -> list[Fused]:
     # A strategy weighted 0 is left out entirely: it must not add materials to the ranking.
     active = {name: hits for name, hits in lists.items() if weights.get(name, 0.0) > 0}
-    if method == "relative":
+    if method in ("relative", "calibrated"):
+        # calibrated: re-ordered by relevance afterwards; relative's order breaks its ties.
         return fuse_relative(active, weights)
     return fuse_rrf(active, weights, k=k)
 
 
-def cutoff(fused: Sequence[Fused]) -> list[Fused]:
-    """Keep only results some strategy calls a good match: a query with no good match gets
-    an empty page (and says so) rather than the least bad materials."""
-    return [item for item in fused if item.good]
+def cutoff(fused: Sequence[Fused], good_match: float, *, nearest: int) -> list[Fused]:
+    """The good matches (relevance ≥ `good_match`) and, in the first `nearest` places, the
+    nearest materials all the same (marked as not good matches): an answer never hides the
+    closest materials, and a non-empty catalog never answers with an empty page."""
+    return [
+        item for index, item in enumerate(fused) if index < nearest or item.relevance >= good_match
+    ]

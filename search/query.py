@@ -3,7 +3,6 @@ weights) into checked values. Every refusal is a `SearchError` naming the field.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,15 +12,18 @@ from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab
 from analysis.depth import AnalysisOptions, AnalysisOptionsInvalid, analysis_options_parse
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
 from search import bounds
-from search.conf import FUSIONS, STRATEGIES
 from search.crop import ImageCrop, crop_parse
 from search.errors import SearchError
+from search.weights import fusion_parse, weights_parse
 
 MAX_LIMIT = 100
 MAX_PAGE = 50
 MAX_TEXT = 1000
 # A requested colour matches the palette names within this CIEDE2000 distance of it.
 COLOR_FILTER_DELTA_E = 12.0
+# The private catalogs hidden from the asker travel with the filters (the stored query and the
+# result cache key carry them); set only by `search_query_build`, never by a request.
+HIDDEN = "$hidden"
 FILTER_KEYS = ("catalog", "category", "material_type", "colors", "finish", "pattern")
 FILTER_KEYS += ("min_confidence", "properties", "attributes")
 
@@ -47,6 +49,7 @@ class SearchFilters:
     min_confidence: float | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    hidden_catalog_ids: tuple[int, ...] = ()  # private catalogs the asker may not see
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -167,13 +170,15 @@ def filters_parse(*, raw: Any) -> SearchFilters:
         raise SearchError("invalid_filter", "filters must be a JSON object.", field="filters")
     bounds.json_check(raw, field="filters")
     for key in raw:
-        if key not in FILTER_KEYS:
+        if key not in FILTER_KEYS and key != HIDDEN:
             raise SearchError(
                 "unknown_filter",
                 f"Unknown filter {key!r}; known filters: {', '.join(FILTER_KEYS)}.",
                 field=f"filters.{key}",
             )
     values: dict[str, Any] = {"raw": dict(raw)}
+    if raw.get(HIDDEN):
+        values["hidden_catalog_ids"] = tuple(int(i) for i in raw[HIDDEN])
     if "catalog" in raw:
         values["catalog_ids"], values["catalog_names"] = _catalogs(raw["catalog"])
     if "category" in raw:
@@ -207,60 +212,6 @@ def filters_parse(*, raw: Any) -> SearchFilters:
     return SearchFilters(**values)
 
 
-def weights_parse(*, raw: Any, defaults: dict[str, float]) -> dict[str, float]:
-    """A request's weights over the defaults: numbers ≥ 0, known strategies only."""
-    weights = dict(defaults)
-    if raw in (None, "", {}):
-        return weights
-    if not isinstance(raw, dict):
-        raise SearchError(
-            "invalid_weights",
-            'weights must be an object like {"vector": 1, "properties": 0.5}.',
-            field="weights",
-        )
-    bounds.json_check(raw, field="weights")
-    for name, value in raw.items():
-        if name not in STRATEGIES:
-            raise SearchError(
-                "invalid_weights",
-                f"Unknown strategy {name!r}; weights apply to {', '.join(STRATEGIES)}.",
-                field=f"weights.{name}",
-            )
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                value = None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise SearchError(
-                "invalid_weights", f"weights.{name} must be a number.", field=f"weights.{name}"
-            )
-        if value < 0:
-            raise SearchError(
-                "invalid_weights", f"weights.{name} must not be negative.", field=f"weights.{name}"
-            )
-        weights[name] = float(value)
-    if not any(weights.values()):
-        raise SearchError(
-            "invalid_weights", "At least one strategy needs a weight above 0.", field="weights"
-        )
-    return weights
-
-
-def fusion_parse(*, raw: Any, default: str) -> str:
-    if raw in (None, ""):
-        return default
-    if raw not in FUSIONS:
-        raise SearchError(
-            "invalid_fusion", f"fusion must be one of {', '.join(FUSIONS)}.", field="fusion"
-        )
-    return raw
-
-
 def search_query_build(
     *,
     image: QueryImage | None = None,
@@ -277,8 +228,14 @@ def search_query_build(
     analysis: Any = None,
     default_weights: dict[str, float],
     default_fusion: str,
+    hidden_catalogs: tuple[int, ...] = (),
 ) -> SearchQuery:
-    """A checked `SearchQuery` from a request's values; `SearchError` names the bad field."""
+    """A checked `SearchQuery` from a request's values; `SearchError` names the bad field.
+    `hidden_catalogs`: the private catalogs the asker may not see (access.selectors)."""
+    if isinstance(filters, dict) and HIDDEN in filters:
+        raise SearchError("unknown_filter", f"Unknown filter {HIDDEN!r}.", field="filters")
+    if hidden_catalogs:
+        filters = {**(filters or {}), HIDDEN: sorted(hidden_catalogs)}
     try:
         options = analysis_options_parse(analysis)
     except AnalysisOptionsInvalid as exc:

@@ -26,10 +26,11 @@ class SearchResult:
     name: str
     category: str
     catalog: str
-    score: float
-    scores: dict[str, float | None]
+    score: float  # the relevance: calibrated probability that it is the query's material
+    scores: dict[str, float | None]  # each strategy's own raw score
     explanation: dict[str, Any]
     thumbnail_url: str | None
+    good: bool = False
 
 
 @dataclass
@@ -46,34 +47,52 @@ class SearchAnswer:
     fusion: str
     weights: dict[str, float]
     query_description: dict[str, Any] = field(default_factory=dict)
+    good_matches: int = 0
+    preliminary: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+def _inliers(details: Mapping[str, object]) -> dict[str, object]:
+    return {"inliers": details["sample_inliers"]} if "sample_inliers" in details else {}
+
+
 def explanation_of(item: Fused, *, weights: dict[str, float]) -> dict[str, Any]:
-    """Each strategy's score and rank, and the attributes that matched (✓/✗)."""
+    """Each strategy's raw score, rank and calibrated relevance, and each attribute's verdict
+    in three levels (matches / close / differs) from the properties strategy's comparison. A
+    verified same sample is said so, and a weaker analysis's "differs" is not shown beside it
+    (the photo is of this very sample: the analysis was wrong, not the match)."""
     strategies = {
         name: (
-            {"score": round(s.score, 4), "rank": s.rank, "good": s.good, "weight": weights[name]}
+            {
+                "score": round(s.score, 4),
+                "rank": s.rank,
+                "relevance": item.evidence.get(name),
+                "weight": weights[name],
+                **_inliers(s.details),
+            }
             if (s := item.scores.get(name))
             else None
         )
         for name in STRATEGIES
     }
-    matched: dict[str, bool | None] = {}
+    verdicts: dict[str, str] = {}
     properties = item.scores.get("properties")
     if properties is not None:
-        matched = dict(properties.details.get("matched", {}))
+        verdicts = {k: v for k, v in dict(properties.details.get("verdicts", {})).items() if v}
     vector = item.scores.get("vector")
     if vector is not None and vector.details.get("same_sample"):
-        matched["same_sample"] = True  # only said when seen: most candidates are other samples
-    marks = [
-        f"{ATTRIBUTE_LABELS[key]} {'✓' if value else '✗'}"
-        for key, value in matched.items()
-        if value is not None
-    ]
-    return {"strategies": strategies, "matched": matched, "summary": " · ".join(marks)}
+        verdicts = {k: v for k, v in verdicts.items() if v != "differs"}
+        verdicts = {"same_sample": "matches", **verdicts}
+    matched = {key: verdict != "differs" for key, verdict in verdicts.items()}
+    words = [f"{ATTRIBUTE_LABELS[key]} {verdict}" for key, verdict in verdicts.items()]
+    return {
+        "strategies": strategies,
+        "matched": matched,
+        "verdicts": verdicts,
+        "summary": " · ".join(words),
+    }
 
 
 def results_build(
@@ -83,6 +102,7 @@ def results_build(
     page: int,
     limit: int,
     known: Mapping[int, ResultRow] | None = None,
+    good_match: float = 0.5,
 ) -> list[SearchResult]:
     """The requested page of the fused ranking as results (`known`: result rows the
     strategies already read)."""
@@ -99,7 +119,8 @@ def results_build(
                 name=material.name,
                 category=material.category,
                 catalog=material.catalog,
-                score=round(item.score, 6),
+                score=round(item.relevance, 4),
+                good=item.relevance >= good_match,
                 scores={
                     name: round(s.score, 4) if (s := item.scores.get(name)) else None
                     for name in STRATEGIES
@@ -109,3 +130,16 @@ def results_build(
             )
         )
     return results
+
+
+def answer_message(kept: list[Fused], good_matches: int, preliminary: bool, good: float) -> str:
+    """What the answer says about itself: preliminary while the refinement is pending (it
+    never announces "no good match" then), or why nothing listed is a good match."""
+    if preliminary:
+        return "Preliminary: from the image alone, refined once its analysis is done."
+    if good_matches or not kept:
+        return ""
+    return (
+        f"No material matches this query well: the closest is a {kept[0].relevance:.0%} "
+        f"match (a good match needs {good:.0%}). The nearest are listed."
+    )

@@ -102,8 +102,10 @@ def result_materials_by_id(
     return {row[0]: _result_material(row) for row in rows}
 
 
-def material_get(*, material_id: int) -> Material:
-    material = _with_images(Material.objects.filter(pk=material_id)).first()
+def material_get(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> Material:
+    """A material, or 404 — also when it is in a catalog hidden from the asker."""
+    found = Material.objects.filter(pk=material_id).exclude(catalog_id__in=hidden_catalogs)
+    material = _with_images(found).first()
     if material is None:
         raise SearchError(
             "not_found", f"No material with id {material_id}.", field="material_id", status=404
@@ -117,9 +119,10 @@ def material_list(
     category: str | None = None,
     material_type: str | None = None,
     text: str | None = None,
+    hidden_catalogs: tuple[int, ...] = (),
 ) -> QuerySet[Material]:
-    """Materials, filtered; `catalog` is an id or a name."""
-    queryset = Material.objects.all()
+    """Materials, filtered; `catalog` is an id or a name; none of a hidden catalog."""
+    queryset = Material.objects.exclude(catalog_id__in=hidden_catalogs)
     if catalog:
         key = "catalog_id" if catalog.isdigit() else "catalog__name"
         queryset = queryset.filter(**{key: catalog})

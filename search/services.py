@@ -35,7 +35,9 @@ from search.metrics import STRATEGY_SECONDS, search_observed, timed, timed_each
 from search.providers import SearchProviders, search_providers, with_analysis_options
 from search.query import SearchFilters, SearchQuery, filters_parse
 from search.refinement import description_text_vector, refinement_submit
-from search.results import SearchAnswer, results_build
+from search.relevance.checks import image_checks, state_calibration
+from search.relevance.ranking import relevance_ranking
+from search.results import SearchAnswer, answer_message, results_build
 from search.selectors import MaterialQueryInputs, ResultRow, material_query_inputs
 from search.side_by_side import side_by_side
 from search.state import (
@@ -54,7 +56,7 @@ from search.strategies.semantic import semantic_search
 from search.strategies.vector import QueryVector, StoredVector, vector_search
 from search.strategy_calls import and_candidates, vector_tuning, with_rows
 from search.textquery import description_from_text, fulltext_query
-from search.verification import sample_inliers, verified_rerank
+from search.verification import identical_marked, verified_rerank
 
 REFINE_MODES = ("background", "inline", "never")
 
@@ -271,58 +273,47 @@ def _strategy_lists(
     return lists, {c.material_id: c.result for c in candidates if c.result is not None}
 
 
-def _sample_verify(state: QueryState, pixels, config: SearchConfig) -> dict[str, int]:
-    """Inliers of the query image on its closest candidates (see search/verification.py)."""
-    vector = _image_query_vector(state, config)
-    if vector is None:
-        return {}
-    closest = vector_search(
-        vector=vector,
-        model=state.image_model,
-        dimensions=state.image_dimensions,
-        filters=filters_parse(raw=state.filters),
-        limit=config.verify_top,
-        threshold=config.similarity_threshold,
-        exclude_material_ids=[],
-        **vector_tuning(config),
-    )
-    counts = sample_inliers(pixels=pixels, material_ids=[hit.material_id for hit in closest])
-    return {str(k): v for k, v in counts.items()}
-
-
-def _no_good_match_message(lists: dict[str, list[Hit]], config: SearchConfig) -> str:
-    best = max((hit.score for hit in lists.get("vector", [])), default=None)
-    if best is not None:
-        return (
-            f"No material matches this query well: the closest looks {best:.2f} alike "
-            f"(a good match needs {config.similarity_threshold:.2f})."
-        )
-    return "No material matches this query well."
-
-
 def _execute(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
 ) -> SearchAnswer:
     lists, rows = _strategy_lists(state, config, inputs)
     fused = fuse(lists, state.weights, method=state.fusion, k=config.rrf_k)
-    fused = verified_rerank(
-        fused, {int(k): v for k, v in state.sample_inliers.items()}, weight=config.verify_weight
+    bonus = 0.0 if state.fusion == "calibrated" else config.verify_weight
+    fused = verified_rerank(fused, {int(k): v for k, v in state.sample_inliers.items()}, bonus)
+    fused = identical_marked(fused) if state.image_vector else fused
+    fused = relevance_ranking(
+        fused,
+        lists,
+        calibration=state_calibration(state, config),
+        weights=state.weights,
+        default_weights=config.weights,
+        kind="image" if (state.image_vector or state.material_id is not None) else "text",
+        material=state.material_probability,
+        method=state.fusion,
     )
-    kept = cutoff(fused) if state.cutoff else fused
-    no_good_match = not kept
+    good_matches = sum(1 for item in fused if item.relevance >= config.good_match)
+    kept = cutoff(fused, config.good_match, nearest=state.limit) if state.cutoff else fused
     phase = "fast" if state.refinement in (REFINEMENT_PENDING, REFINEMENT_FAILED) else "refined"
+    preliminary = state.refinement == REFINEMENT_PENDING
     return SearchAnswer(
         query_id=state.query_id,
         phase=phase,
         refinement=state.refinement,
         results=results_build(
-            fused=kept, weights=state.weights, page=state.page, limit=state.limit, known=rows
+            fused=kept,
+            weights=state.weights,
+            page=state.page,
+            limit=state.limit,
+            known=rows,
+            good_match=config.good_match,
         ),
         total=len(kept),
         page=state.page,
         limit=state.limit,
-        no_good_match=no_good_match,
-        message=_no_good_match_message(lists, config) if no_good_match else "",
+        no_good_match=good_matches == 0,
+        message=answer_message(kept, good_matches, preliminary, config.good_match),
+        good_matches=good_matches,
+        preliminary=preliminary,
         fusion=state.fusion,
         weights=state.weights,
         query_description=state.description,
@@ -376,8 +367,8 @@ def search_run(
     config = search_config()
     providers = with_analysis_options(providers or search_providers(), query.analysis)
     state, inputs = _state_encode(query=query, providers=providers, config=config)
-    if query.image is not None and config.verify_top > 0:
-        state.sample_inliers = _sample_verify(state, query.image.pixels, config)
+    if query.image is not None:
+        image_checks(state, query.image.pixels, config, _image_query_vector(state, config))
     text_overrides = description_from_text(state.text) if state.text else {}
     if query.image is not None and providers.describer is not None and refine != "never":
         description = cached_query_description(

@@ -61,6 +61,8 @@ class QueryState:
     # Spatial verification of the query image against its closest candidates: material id
     # (as text, for JSON) → inliers. Computed while the pixels are in memory.
     sample_inliers: dict[str, int] = field(default_factory=dict)
+    # P(the query image shows a material at all), None without a fitted model (relevance).
+    material_probability: float | None = None
     refinement: str = REFINEMENT_NOT_NEEDED
     refinement_error: str = ""
 
@@ -94,14 +96,22 @@ def query_state_save(*, state: QueryState, ttl: int) -> None:
 
 
 def query_state_load(
-    *, query_id: str, page: int | None = None, limit: int | None = None
+    *,
+    query_id: str,
+    page: int | None = None,
+    limit: int | None = None,
+    hidden_catalogs: tuple[int, ...] = (),
 ) -> QueryState | None:
-    """A stored query, at another `page`/`limit` when asked (paging its answer)."""
+    """A stored query, at another `page`/`limit` when asked (paging its answer), hiding what
+    the asker may not see besides what its first asker could not (`hidden_catalogs`)."""
     value = cache.get(_key(query_id))
     if not isinstance(value, dict):
         return None
     state = QueryState(**value)
     state.page, state.limit = page or state.page, limit or state.limit
+    if hidden_catalogs:
+        hidden = set(state.filters.get("$hidden", ())) | set(hidden_catalogs)
+        state.filters = {**state.filters, "$hidden": sorted(hidden)}
     return state
 
 

@@ -43,6 +43,10 @@ RANSAC_PIXELS = 6.4
 # many and at least twice the next one's: repetitive textures match a neighbour a little.
 SAME_SAMPLE_INLIERS = 12
 SAME_SAMPLE_MARGIN = 2.0
+# The same pixels give the same vector (catalog and queries share one normalisation): an image
+# cosine this close to 1 is the catalog's own image again, whatever bytes carried it, even on
+# a texture too smooth for keypoints.
+SAME_PIXELS_COSINE = 0.995
 
 
 @dataclass(frozen=True)
@@ -148,14 +152,14 @@ def same_sample_of(inliers: dict[int, int]) -> int | None:
     return None
 
 
-def verified_rerank(
-    fused: Sequence[Fused], inliers: dict[int, int], *, weight: float
-) -> list[Fused]:
-    """The fused ranking with the verification bonus on the candidates checked.
+def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: float) -> list[Fused]:
+    """The fused ranking with the inliers on the vector evidence of the candidates checked
+    (calibrated relevance reads them there) and, for `weight` > 0 (rrf and relative fusion),
+    a bonus on their fused score.
 
     Added after fusion, not to the vector scores: a bonus inside one strategy's list would
     stretch its score range and so shrink every other candidate's normalised score."""
-    if not inliers or weight <= 0:
+    if not inliers:
         return list(fused)
     same_sample = same_sample_of(inliers)
     reranked = []
@@ -175,3 +179,20 @@ def verified_rerank(
             scores["vector"] = replace(vector, details=details)
         reranked.append(Fused(item.material_id, item.score + weight * math.log1p(count), scores))
     return sorted(reranked, key=lambda f: (-f.score, f.material_id))
+
+
+def identical_marked(fused: Sequence[Fused]) -> list[Fused]:
+    """The ranking with "same sample" on each candidate whose image vector is (all but) the
+    query's own: the same pixels uploaded again."""
+    marked = []
+    for item in fused:
+        vector = item.scores.get("vector")
+        if vector is None or vector.score < SAME_PIXELS_COSINE or vector.details.get("same_sample"):
+            marked.append(item)
+            continue
+        scores = {
+            **item.scores,
+            "vector": replace(vector, details={**vector.details, "same_sample": True}),
+        }
+        marked.append(replace(item, scores=scores))
+    return marked

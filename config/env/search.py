@@ -8,8 +8,23 @@ from config.env.registry import declare
 SEARCH_SIMILARITY_THRESHOLD = declare(
     "SWATCH_SEARCH_SIMILARITY_THRESHOLD",
     "0.75",
-    "Cosine similarity a vector match needs to count as a good match; when no result reaches "
-    "it (and no other strategy is sure), the answer says `no_good_match` instead of padding.",
+    "For an image model without a fitted relevance calibration only (a CLIP you configure): "
+    "the cosine at which the conservative fallback puts a result's relevance at 0.5 "
+    "(docs/ARCHITECTURE.md, Relevance).",
+)
+SEARCH_GOOD_MATCH = declare(
+    "SWATCH_SEARCH_GOOD_MATCH",
+    "0.5",
+    "A result is a good match when its relevance (the calibrated probability that it is the "
+    "query's material) is at least this. An answer without one says so and still lists the "
+    "nearest materials, marked as not good matches. 0.5 is chosen on the development set "
+    "(README, Search quality: precision of the good matches).",
+)
+SEARCH_CALIBRATION = declare(
+    "SWATCH_SEARCH_CALIBRATION",
+    "",
+    "Path of the relevance calibration file (`manage.py fit_relevance` writes one); empty: "
+    "the one shipped for the offline models, search/relevance/offline_calibration.json.",
 )
 SEARCH_CANDIDATES = declare(
     "SWATCH_SEARCH_CANDIDATES", "50", "Candidates each strategy returns before fusion."
@@ -39,10 +54,11 @@ SEARCH_EXACT_SCAN_MAX_ROWS = declare(
 )
 SEARCH_FUSION = declare(
     "SWATCH_SEARCH_FUSION",
-    "relative",
-    "Default fusion: `relative` (min-max normalised scores, weighted) or `rrf` (weighted "
-    "reciprocal rank). On the shared textures relative fusion reached P@1 0.77 where RRF "
-    "stopped at 0.74 (README, Search quality).",
+    "calibrated",
+    "How results are ordered: `calibrated` (by the calibrated relevance, a logistic "
+    "combination of the strategies' evidence), `relative` (min-max normalised scores, "
+    "weighted) or `rrf` (weighted reciprocal rank). Whatever the order, `score` is the "
+    "calibrated relevance (README, Search quality).",
 )
 SEARCH_WEIGHTS = declare(
     "SWATCH_SEARCH_WEIGHTS",

@@ -14,6 +14,14 @@ SWATCH_API_ANONYMOUS = (
 SWATCH_API_KEY_ROTATION_GRACE_DAYS = env.get_float(env.API_KEY_ROTATION_GRACE_DAYS)
 SWATCH_API_KEY_TIERS = env.get_str(env.API_KEY_TIERS)
 
+# Usage alerts of API keys (access/alerts.py).
+SWATCH_ALERT_RATE_FACTOR = env.get_float(env.ALERT_RATE_FACTOR)
+SWATCH_ALERT_RATE_MIN = env.get_int(env.ALERT_RATE_MIN)
+SWATCH_ALERT_ERROR_MIN = env.get_int(env.ALERT_ERROR_MIN)
+SWATCH_ALERT_ERROR_SHARE = env.get_float(env.ALERT_ERROR_SHARE)
+SWATCH_ALERT_EXPIRY_DAYS = env.get_float(env.ALERT_EXPIRY_DAYS)
+SWATCH_ALERT_WEBHOOK_URL = env.get_str(env.ALERT_WEBHOOK_URL)
+
 # django-cors-headers: only /api/, only the origins of usable keys (access/cors.py's signal).
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOWED_ORIGINS: list[str] = []

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # RateLimit-* on every answer of the API and the pages (search/ratelimit/headers.py).
     "search.ratelimit.headers.RateLimitHeadersMiddleware",
+    # An API key's answers counted for its usage alerts (access/alerts.py).
+    "access.middleware.KeyUsageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -31,6 +31,8 @@ SWATCH = {
 # Parsed and checked by `search.conf` (weights "name=value", rates "N/Ss").
 SWATCH_SEARCH = {
     "SIMILARITY_THRESHOLD": env.get_float(env.SEARCH_SIMILARITY_THRESHOLD),
+    "GOOD_MATCH": env.get_float(env.SEARCH_GOOD_MATCH),
+    "CALIBRATION": env.get_str(env.SEARCH_CALIBRATION),
     "CANDIDATES": env.get_int(env.SEARCH_CANDIDATES),
     "EF_SEARCH": env.get_int(env.SEARCH_EF_SEARCH),
     "SEMANTIC_EF_SEARCH": env.get_int(env.SEARCH_SEMANTIC_EF_SEARCH),

@@ -140,3 +140,33 @@ POLL_DESCRIPTION = """The current answer of a search (see the polling protocol o
 `POST /api/v1/search/`). With `page` and/or `limit`, another page of the same answer, ranked
 from the stored query: no upload again, and not counted as a search (it counts in the generous
 look-up limit)."""
+
+
+def _envelope_component() -> dict:
+    nullable = {"type": "string", "nullable": True}
+    error = {"type": "object", "required": ["code", "message", "field", "request_id"],
+             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                            "field": nullable, "request_id": nullable}}  # fmt: skip
+    return {"type": "object", "required": ["error"], "properties": {"error": error}}
+
+
+def error_envelope_everywhere(result, generator, request, public):
+    """drf-spectacular postprocessing: every operation under /api/v1/ documents the error
+    envelope on 400/401/403/404/429/503 (and 413 with a body), whoever wrote its view."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorEnvelope", _envelope_component())
+    ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for path, item in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in item.items():
+            statuses = [400, 401, 403, 404, 429, 503]
+            if method in ("post", "put", "patch"):
+                statuses.append(413)
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(str(status), {
+                    "description": f"Codes: {ERROR_CODES[status]}.",
+                    "content": {"application/json": {"schema": ref}},
+                })  # fmt: skip
+    return result

@@ -123,7 +123,7 @@ class SearchRequestSerializer(StrictSerializer):
     )
     filters = FiltersField(required=False, default=dict)
     weights = WeightsField(required=False, default=dict)
-    fusion = serializers.ChoiceField(choices=["rrf", "relative"], required=False)
+    fusion = serializers.ChoiceField(choices=["calibrated", "rrf", "relative"], required=False)
     limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=MAX_LIMIT)
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
     analysis = JSONObjectField(
@@ -148,15 +148,22 @@ class AnswerPageSerializer(StrictSerializer):
 
 
 class StrategyScoreSerializer(serializers.Serializer):
-    score = serializers.FloatField()
+    score = serializers.FloatField(help_text="The strategy's own raw score.")
     rank = serializers.IntegerField()
-    good = serializers.BooleanField()
+    relevance = serializers.FloatField(
+        allow_null=True, help_text="That score as a calibrated probability of relevance."
+    )
     weight = serializers.FloatField()
+    inliers = serializers.IntegerField(required=False, help_text="Spatial verification.")
 
 
 class ExplanationSerializer(serializers.Serializer):
     strategies = serializers.DictField(child=StrategyScoreSerializer(allow_null=True))
     matched = serializers.DictField(child=serializers.BooleanField(allow_null=True))
+    verdicts = serializers.DictField(
+        child=serializers.ChoiceField(choices=["matches", "close", "differs"]),
+        help_text="Each attribute compared: matches, close or differs (colour by CIEDE2000).",
+    )
     summary = serializers.CharField()
 
 
@@ -165,7 +172,12 @@ class SearchResultSerializer(serializers.Serializer):
     name = serializers.CharField()
     category = serializers.CharField()
     catalog = serializers.CharField()
-    score = serializers.FloatField()
+    score = serializers.FloatField(
+        min_value=0.0,
+        max_value=1.0,
+        help_text="Relevance: the calibrated probability that this is the query's material.",
+    )
+    good = serializers.BooleanField(help_text="score ≥ SWATCH_SEARCH_GOOD_MATCH.")
     scores = serializers.DictField(child=serializers.FloatField(allow_null=True))
     explanation = ExplanationSerializer()
     thumbnail_url = serializers.CharField(allow_null=True)
@@ -183,7 +195,13 @@ class SearchAnswerSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     page = serializers.IntegerField()
     limit = serializers.IntegerField()
-    no_good_match = serializers.BooleanField()
+    no_good_match = serializers.BooleanField(
+        help_text="No result is a good match; the nearest are listed all the same."
+    )
+    good_matches = serializers.IntegerField()
+    preliminary = serializers.BooleanField(
+        help_text="The fast answer while the query image's analysis is pending."
+    )
     message = serializers.CharField(allow_blank=True)
     fusion = serializers.CharField()
     weights = serializers.DictField(child=serializers.FloatField())

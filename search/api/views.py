@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.selectors import hidden_catalogs_for
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
 from search.api.schema import (
@@ -58,11 +59,14 @@ class SearchView(APIView):
             serializer = SearchRequestSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             config = search_config()
-            query = search_query_build(
-                **serializer.validated_data,
-                default_weights=config.weights,
-                default_fusion=config.fusion,
-            )
+            values = {**serializer.validated_data, "default_weights": config.weights,
+                      "default_fusion": config.fusion}  # fmt: skip
+            query = search_query_build(**values)  # checked before anything is looked up
+            hidden = hidden_catalogs_for(request._request)
+            if values.get("material_id"):
+                material_get(material_id=values["material_id"], hidden_catalogs=hidden)
+            if hidden:
+                query = search_query_build(**values, hidden_catalogs=hidden)
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
@@ -89,7 +93,11 @@ class SearchResultView(APIView):
             )
         params = AnswerPageSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        answer = search_answer_get(query_id=query_id, **params.validated_data)
+        answer = search_answer_get(
+            query_id=query_id,
+            hidden_catalogs=hidden_catalogs_for(request._request),
+            **params.validated_data,
+        )
         return Response(answer.as_dict())
 
 
@@ -117,6 +125,7 @@ class MaterialListView(generics.ListAPIView):
             category=data.get("category"),
             material_type=data.get("material_type"),
             text=data.get("q"),
+            hidden_catalogs=hidden_catalogs_for(self.request._request),
         )
 
 
@@ -128,7 +137,9 @@ class MaterialDetailView(APIView):
         responses={200: MaterialSerializer, **error_responses(400, 404, *COMMON_ERRORS)},
     )
     def get(self, request: Request, material_id: int) -> Response:
-        return Response(MaterialSerializer(material_get(material_id=material_id)).data)
+        hidden = hidden_catalogs_for(request._request)
+        material = material_get(material_id=material_id, hidden_catalogs=hidden)
+        return Response(MaterialSerializer(material).data)
 
 
 class MaterialSimilarView(APIView):
@@ -147,6 +158,8 @@ class MaterialSimilarView(APIView):
         with malformed_counted(request):
             params = SimilarRequestSerializer(data=request.query_params)
             params.is_valid(raise_exception=True)
+            hidden = hidden_catalogs_for(request._request)
+            material_get(material_id=material_id, hidden_catalogs=hidden)  # 404 when hidden
             config = search_config()
             query = search_query_build(
                 material_id=material_id,
@@ -154,6 +167,7 @@ class MaterialSimilarView(APIView):
                 page=params.validated_data["page"],
                 default_weights=config.weights,
                 default_fusion=config.fusion,
+                hidden_catalogs=hidden,
             )
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None

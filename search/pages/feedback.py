@@ -13,11 +13,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from access.selectors import hidden_catalogs_for
 from config.client_address import client_address
 from search.errors import SearchError
 from search.feedback.models import VOTES, FeedbackKind
 from search.feedback.services import description_flag, feedback_record, voter_of
 from search.pages.services import RateLimited, rate_check
+from search.selectors import material_get
 
 logger = logging.getLogger("swatch.search.feedback")
 
@@ -114,6 +116,7 @@ def material_flag(request: HttpRequest, material_id: int) -> HttpResponse:
 
     reason = request.POST.get("reason", "")
     try:
+        material_get(material_id=material_id, hidden_catalogs=hidden_catalogs_for(request))
         _rate(request)
         description_flag(material_id=material_id, reason=reason, actor=request.user)
     except SearchError as exc:

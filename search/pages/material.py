@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from access.selectors import hidden_catalogs_for
 from analysis.providers.protocols import ProviderError
 from config.client_address import client_address
 from search.errors import SearchError
@@ -22,7 +23,8 @@ def material_detail_context(
     """The detail page's context (`SearchError` 404 when there is no such material), and the
     seconds to wait when "Similar materials", a search, is over the search limit it shares
     with the search page."""
-    detail = material_detail_get(material_id=material_id)
+    hidden = hidden_catalogs_for(request)  # a private catalog's material: 404
+    detail = material_detail_get(material_id=material_id, hidden_catalogs=hidden)
     context: dict = {"detail": detail, "material": detail.material}
     if not similar:
         context["similar_error"] = "not shown on this answer"
@@ -30,7 +32,7 @@ def material_detail_context(
     try:
         user_id = request.user.pk if request.user.is_authenticated else None
         rate_check(user_id=user_id, address=client_address(request))
-        found = material_similar_list(material_id=material_id)
+        found = material_similar_list(material_id=material_id, hidden_catalogs=hidden)
         context["similar"] = found
         context["similar_cards"] = cards_of(found.results)
     except RateLimited as exc:

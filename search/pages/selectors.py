@@ -125,9 +125,12 @@ def _attribute_label(key: str) -> str:
     return key.replace("_", " ").strip().capitalize()
 
 
-def material_detail_get(*, material_id: int) -> MaterialDetail:
-    """A material with its images and the analysis of its primary image (`SearchError` 404)."""
-    material = material_get(material_id=material_id)
+def material_detail_get(
+    *, material_id: int, hidden_catalogs: tuple[int, ...] = ()
+) -> MaterialDetail:
+    """A material with its images and the analysis of its primary image (`SearchError` 404,
+    also when its catalog is hidden from the asker)."""
+    material = material_get(material_id=material_id, hidden_catalogs=hidden_catalogs)
     analysis = material_analysis(material)
     plain = plain_description(analysis)
     attributes = [

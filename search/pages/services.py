@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import io
 import re
 from dataclasses import dataclass
@@ -148,6 +149,7 @@ def page_search_run(
     address: str,
     crop: dict | None = None,
     analysis: dict | None = None,
+    hidden_catalogs: tuple[int, ...] = (),
 ) -> PageAnswer:
     """A new search from the page: rate-limited, first page, refinement in the background.
     `crop` (fractions of the image) searches only that part of it."""
@@ -163,26 +165,34 @@ def page_search_run(
         analysis=analysis,
         default_weights=config.weights,
         default_fusion=config.fusion,
+        hidden_catalogs=hidden_catalogs,
     )
     rate_check(user_id=user_id, address=address)
     return _paged(search_run_recorded(query=query, surface="page", user_id=user_id), 1)
 
 
-def page_answer_get(*, query_id: str, page: int) -> PageAnswer:
+def page_answer_get(
+    *, query_id: str, page: int, hidden_catalogs: tuple[int, ...] = ()
+) -> PageAnswer:
     """A page of an earlier search's current answer (refined once its analysis is done)."""
     if not re.fullmatch(r"[0-9a-f]{32}", query_id):
         raise SearchError("query_not_found", "No such search; run it again.", field="q", status=404)
-    return _paged(search_answer_get(query_id=query_id), page)
+    return _paged(search_answer_get(query_id=query_id, hidden_catalogs=hidden_catalogs), page)
 
 
-def page_browse(*, filters: dict, sort: str, page: int) -> BrowsePage:
+def page_browse(
+    *, filters: dict, sort: str, page: int, hidden_catalogs: tuple[int, ...] = ()
+) -> BrowsePage:
     """The materials the filters alone keep (no search: nothing is rate-limited here)."""
-    return materials_browse(
-        filters=filters_parse(raw=filters), sort=sort, page=page, page_size=_page_size()
-    )
+    parsed = filters_parse(raw=filters)
+    if hidden_catalogs:
+        parsed = dataclasses.replace(parsed, hidden_catalog_ids=tuple(hidden_catalogs))
+    return materials_browse(filters=parsed, sort=sort, page=page, page_size=_page_size())
 
 
-def material_similar_list(*, material_id: int, limit: int | None = None) -> SearchAnswer:
+def material_similar_list(
+    *, material_id: int, limit: int | None = None, hidden_catalogs: tuple[int, ...] = ()
+) -> SearchAnswer:
     """ "More like this" for the detail page: by the material's stored vectors, no analysis."""
     config = search_config()
     query = search_query_build(
@@ -190,5 +200,6 @@ def material_similar_list(*, material_id: int, limit: int | None = None) -> Sear
         limit=limit or settings.SWATCH_PAGES["SIMILAR"],
         default_weights=config.weights,
         default_fusion=config.fusion,
+        hidden_catalogs=hidden_catalogs,
     )
     return search_run(query=query, refine="never")

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from access.selectors import hidden_catalogs_for
 from analysis.providers.protocols import ProviderError
 from config.client_address import client_address
 from config.uploads import MemoryOnlyUploadHandler
@@ -168,17 +169,20 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
     materials the filters alone keep."""
     kind = context["kind"] = _kind(form, image)
     query_id = form.data.get("q", "") if image is None else ""
+    page, hidden = _page_number(request), hidden_catalogs_for(request)
     try:
         if query_id:
             try:
-                context["paged"] = page_answer_get(query_id=query_id, page=_page_number(request))
+                context["paged"] = page_answer_get(
+                    query_id=query_id, page=page, hidden_catalogs=hidden
+                )
             except SearchError as exc:
                 if kind == "image" or exc.code != "query_not_found":
                     raise
                 query_id = ""  # a text or "more like this" search is simply run again
         if not query_id and kind == "browse":
             context["browse"] = page_browse(
-                filters=form.filters(), sort=form.sort_value, page=_page_number(request)
+                filters=form.filters(), sort=form.sort_value, page=page, hidden_catalogs=hidden
             )
         elif not query_id:
             context["paged"] = page_search_run(
@@ -190,6 +194,7 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
                 analysis=form.analysis(),
                 user_id=_user_id(request),
                 address=client_address(request),
+                hidden_catalogs=hidden,
             )
     except SearchError as exc:
         context["error"] = _error(exc.code, exc.message, exc.field)
@@ -254,9 +259,9 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form, "kind": "image" if request.GET.get("img") else "text"}
     try:
         rate_check(user_id=_user_id(request), address=client_address(request), scope="lookup")
-        context["paged"] = page_answer_get(
-            query_id=request.GET.get("q", ""), page=_page_number(request)
-        )
+        query_id, hidden = request.GET.get("q", ""), hidden_catalogs_for(request)
+        page = _page_number(request)
+        context["paged"] = page_answer_get(query_id=query_id, page=page, hidden_catalogs=hidden)
     except SearchError as exc:
         context["error"] = _error(exc.code, exc.message, exc.field)
         return render(request, "search/_results.html", context, status=exc.status)

@@ -59,6 +59,9 @@ def filters_where(filters: SearchFilters) -> tuple[list[str], list[Any]]:
     """The filters as SQL conditions over `m`, `mi`, `va` (AND-ed) and their parameters."""
     where: list[str] = []
     params: list[Any] = []
+    if filters.hidden_catalog_ids:
+        where.append("m.catalog_id <> ALL(%s)")
+        params.append(list(filters.hidden_catalog_ids))
     if filters.catalog_ids or filters.catalog_names:
         where.append(
             "(m.catalog_id = ANY(%s) OR m.catalog_id IN "  # noqa: S608 - CATALOG is a constant

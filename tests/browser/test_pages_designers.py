@@ -315,13 +315,14 @@ def test_keyboard_focus_is_visible_on_every_control_and_marks_are_read_out(
     ids = {s["id"] for s in seen}
     assert {"id_image", "id_text", "search-button", "id_material_type"} <= ids, ids
     assert any(s["text"].startswith("More like this") for s in seen)
-    # the ✓/✗ marks say "matches"/"differs" to a screen reader; the glyphs are hidden from it
+    # the ✓/≈/✗ marks say "matches"/"is close"/"differs" to a screen reader; the glyphs are
+    # hidden from it
     marks = browser.find_elements(By.CSS_SELECTOR, "#results .badge.attr")
     for mark in marks:
         glyph = mark.find_element(By.CSS_SELECTOR, "[aria-hidden=true]")
         spoken = mark.find_element(By.CSS_SELECTOR, ".visually-hidden")
-        assert glyph.text in {"✓", "✗"}
-        assert spoken.get_attribute("textContent") in {"matches", "differs"}
+        assert glyph.text in {"✓", "≈", "✗"}
+        assert spoken.get_attribute("textContent") in {"matches", "is close", "differs"}
 
 
 def _contrast(css_color: str, background: tuple[int, int, int]) -> float:

@@ -59,6 +59,9 @@ def test_image_upload_answers_fast_then_refined(client, providers, sample_catalo
     fast = response.json()
     assert fast["phase"] == "fast"
     assert fast["refinement"] == "pending"
+    # marked preliminary: it does not announce "no good match" while refinement is pending
+    assert fast["preliminary"] is True
+    assert fast["message"].startswith("Preliminary")
     assert ids(fast)[0] == sample_catalog["oak"].pk
     assert fast["results"][0]["scores"]["vector"] > 0.9
     assert fast["results"][0]["scores"]["properties"] is None
@@ -69,13 +72,17 @@ def test_image_upload_answers_fast_then_refined(client, providers, sample_catalo
 
     # then the refined ranking adds property matching: the other wood comes next
     assert refined["refinement"] == "done"
+    assert refined["preliminary"] is False
     assert refined["query_description"]["material_type"] == "wood"
     assert ids(refined)[:2] == [sample_catalog["oak"].pk, sample_catalog["walnut"].pk]
     top = refined["results"][0]
     assert top["scores"]["properties"] > 0.7
     assert top["explanation"]["matched"]["material_type"] is True
     assert top["explanation"]["matched"]["colors"] is True
-    assert "colour ✓" in top["explanation"]["summary"]
+    assert top["explanation"]["verdicts"]["colors"] == "matches"
+    assert "colour matches" in top["explanation"]["summary"]
+    assert 0 <= top["score"] <= 1
+    assert top["good"] is (top["score"] >= 0.5)
     assert top["explanation"]["strategies"]["vector"]["rank"] == 1
     assert top["thumbnail_url"].startswith("/media/thumbnails/")
 
@@ -209,12 +216,25 @@ def test_filters_apply_to_vector_results_too(client, providers, sample_catalog):
     assert ids(answer) in ([], [sample_catalog["slate"].pk])
 
 
-def test_no_good_match_says_so_instead_of_padding(client, providers, sample_catalog):
-    answer = post(client, image=png(COLORS["purple"]), weights={"vector": 1}).json()
+def test_no_good_match_says_so_and_still_lists_the_nearest(client, providers, sample_catalog, gate):
+    # given a solid colour no material has (the test models have no fitted calibration: the
+    # conservative fallback answers)
+    fast = post(client, image=png(COLORS["purple"]), weights={"vector": 1}).json()
+    gate.set()
+    refined = wait_refined(client, fast["query_id"])
 
-    assert answer["no_good_match"] is True
-    assert answer["results"] == []
-    assert "good match needs 0.75" in answer["message"]
+    # then neither phase calls anything good, both list the nearest materials all the same
+    for answer in (fast, refined):
+        assert answer["no_good_match"] is True
+        assert answer["good_matches"] == 0
+        listed = answer["results"]
+        assert listed, "the nearest materials are listed all the same"
+        assert all(not r["good"] and 0 <= r["score"] < 0.5 for r in listed)
+        assert [r["score"] for r in listed] == sorted((r["score"] for r in listed), reverse=True)
+    # the fast answer is preliminary (no verdict announced); the refined one says why
+    assert fast["preliminary"] is True
+    assert fast["message"].startswith("Preliminary")
+    assert "a good match needs 50%" in refined["message"]
 
 
 def test_pagination(client, providers, sample_catalog):

@@ -1,6 +1,6 @@
 import pytest
 
-from search.fusion import Hit, cutoff, fuse, fuse_relative, fuse_rrf
+from search.fusion import Fused, Hit, cutoff, fuse, fuse_relative, fuse_rrf
 
 A, B, C = 1, 2, 3
 
@@ -50,13 +50,14 @@ def test_weights_change_the_winner():
     assert all("properties" not in f.scores for f in fused)
 
 
-def test_cutoff_keeps_only_results_some_strategy_calls_good():
-    fused = fuse(lists(), {"vector": 1.0, "properties": 1.0})
+def test_cutoff_keeps_the_good_matches_and_always_the_nearest():
+    fused = [Fused(A, 3.0, {}, relevance=0.9), Fused(B, 2.0, {}, relevance=0.6),
+             Fused(C, 1.0, {}, relevance=0.1)]  # fmt: skip
 
-    kept = cutoff(fused)
-
-    assert [f.material_id for f in kept] == [A]
-    assert cutoff(fuse({"vector": [Hit(B, 0.3)]}, {"vector": 1.0})) == []
+    # the good matches, past the first place as well
+    assert [f.material_id for f in cutoff(fused, 0.5, nearest=1)] == [A, B]
+    # nothing good: the nearest are listed all the same
+    assert [f.material_id for f in cutoff(fused, 0.95, nearest=2)] == [A, B]
 
 
 def test_ties_are_broken_by_material_id():

@@ -61,7 +61,9 @@ def test_the_bonus_reorders_only_the_checked_candidates():
     assert by_id[1].score == pytest.approx(0.90)
     assert by_id[1].scores["vector"].details["sample_inliers"] == 0
     assert by_id[3] is fused[2]
-    assert verified_rerank(fused, {2: 60}, weight=0) == fused
+    # weight 0 (the calibrated fusion): the order and the scores stay
+    plain = verified_rerank(fused, {2: 60}, weight=0)
+    assert [(f.material_id, f.score) for f in plain] == [(1, 0.90), (2, 0.88), (3, 0.50)]
 
 
 @pytest.mark.django_db

@@ -18,6 +18,14 @@ KEY_ORDER = (
     "map",
     "instance_recall_at_1",
     "instance_recall_at_5",
+    "fast_precision_at_1",
+    "fast_empty_rate",
+    "flip_rate",
+    "nonmaterial_good_match_rate",
+    "n_nonmaterials",
+    "relevance_ece",
+    "text_precision_at_5",
+    "n_text_queries",
     "type_accuracy",
     "per_category",
     "config",
@@ -41,6 +49,17 @@ class Command(BaseCommand):
         parser.add_argument("--json", type=Path, dest="json_out", help="Also write the JSON here.")
         parser.add_argument("--folds", type=int, default=5, help="Leave-group-out folds.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the photo alterations.")
+        parser.add_argument(
+            "--nonmaterials",
+            type=Path,
+            help="Folder of photos that are not materials: none may get a good match.",
+        )
+        parser.add_argument(
+            "--text-queries",
+            type=Path,
+            dest="text_queries",
+            help="CSV (text, category): P@5 in a copy of the catalog without categories or names.",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["judgements"] is not None:
@@ -50,6 +69,10 @@ class Command(BaseCommand):
             raise CommandError("Give PATH and --labels, or --judgements FILE.")
         if not options["labels"].is_file():
             raise CommandError(f"{options['labels']}: no such labels file.")
+        if options["nonmaterials"] and not options["nonmaterials"].is_dir():
+            raise CommandError(f"{options['nonmaterials']}: no such folder.")
+        if options["text_queries"] and not options["text_queries"].is_file():
+            raise CommandError(f"{options['text_queries']}: no such file.")
         bars: dict[str, tqdm] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -66,6 +89,8 @@ class Command(BaseCommand):
                 labels=options["labels"],
                 folds=options["folds"],
                 seed=options["seed"],
+                nonmaterials=options["nonmaterials"],
+                text_queries=options["text_queries"],
                 on_progress=progress,
             )
         except (EvaluationError, ImportSourceError) as exc:
@@ -73,7 +98,7 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
-        self._write({key: result[key] for key in KEY_ORDER}, options)
+        self._write({key: result[key] for key in KEY_ORDER if key in result}, options)
 
     def _judged(self, options) -> None:
         try:

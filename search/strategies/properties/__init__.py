@@ -60,7 +60,7 @@ def properties_rank(
             material_id=candidate.material_id,
             score=score,
             good=score >= GOOD_SCORE and matched["material_type"] is not False,
-            details={"matched": matched},
+            details={"matched": dict(matched), "verdicts": getattr(matched, "verdicts", {})},
         )
         for candidate, (score, matched) in zip(candidates, scored, strict=True)
     ]

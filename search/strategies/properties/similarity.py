@@ -17,11 +17,18 @@ WEIGHTS = {"material_type": 0.45, "colors": 0.25, "pattern": 0.12, "finish": 0.0
 COLOR_DELTA_E_ZERO = 25.0
 COLOR_MATCHED = 0.6
 GOOD_SCORE = 0.7
+# Verdicts in three levels. Colours by the share-weighted ΔE00 of each query colour to its
+# nearest: neighbouring colour names lie 10–28 apart (red–rust 10, red–terracotta 11,
+# red–orange 26, brown–tan 28), so within 15 a colour "matches" and within 28 it is "close":
+# a brick described as orange is close to "red"; red and grey (30) differ.
+COLOR_MATCHES_DELTA_E = 15.0
+COLOR_CLOSE_DELTA_E = 28.0
+MATCHES, CLOSE, DIFFERS = "matches", "close", "differs"
 
 
 def _colors_similarities(
     query: Sequence[Mapping], candidates: Sequence[Sequence[Mapping]]
-) -> list[float | None]:
+) -> list[tuple[float, float] | None]:
     """How close each candidate's colours come to the query's (0..1, None when either has
     none): each query colour by its share, scored by the nearest candidate colour's ΔE00.
     All the pairs in one vectorised ΔE00."""
@@ -39,9 +46,12 @@ def _colors_similarities(
     present = np.array(counts) > 0
     best = np.minimum.reduceat(distances, starts[present], axis=1)  # (query, candidates)
     scores = (shares[:, None] * np.maximum(0.0, 1.0 - best / COLOR_DELTA_E_ZERO)).sum(0) / total
-    out: list[float | None] = [None] * len(candidates)
-    for index, score in zip(np.flatnonzero(present).tolist(), scores.tolist(), strict=True):
-        out[index] = score
+    deltas = (shares[:, None] * best).sum(0) / shares.sum()
+    out: list[tuple[float, float] | None] = [None] * len(candidates)
+    for index, score, delta in zip(
+        np.flatnonzero(present).tolist(), scores.tolist(), deltas.tolist(), strict=True
+    ):
+        out[index] = (score, delta)
     return out
 
 
@@ -116,9 +126,46 @@ def _equal_part(value: object, other: object) -> float | None:
     return None
 
 
+class Matched(dict):
+    """Which attributes match (True), differ (False) or cannot be compared (None); its
+    `verdicts` say it in three levels (matches / close / differs)."""
+
+    verdicts: dict[str, str | None]
+
+
+def _level(value: float | None, matches: float, close: float) -> str | None:
+    if value is None:
+        return None
+    return MATCHES if value >= matches else CLOSE if value >= close else DIFFERS
+
+
+def verdicts_of(parts: Mapping[str, float | None], color_delta: float | None) -> dict:
+    """Each attribute as "matches", "close" or "differs" (None: not comparable)."""
+    color = None
+    if color_delta is not None:
+        color = (
+            MATCHES
+            if color_delta <= COLOR_MATCHES_DELTA_E
+            else CLOSE
+            if color_delta <= COLOR_CLOSE_DELTA_E
+            else DIFFERS
+        )
+    return {
+        "material_type": _level(parts["material_type"], 1.0, 0.5),
+        "colors": color,
+        "finish": _level(parts["finish"], 1.0, 1.0),
+        "pattern": _level(parts["pattern"], 1.0, 1.0),
+        "texture": _level(parts["texture"], 0.75, 0.4),
+    }
+
+
 def _similarity(
-    query: Mapping[str, Any], candidate: Mapping[str, Any], category: str, colors: float | None
+    query: Mapping[str, Any],
+    candidate: Mapping[str, Any],
+    category: str,
+    color_part: tuple[float, float] | None,
 ) -> tuple[float, dict[str, bool | None]]:
+    colors, color_delta = color_part if color_part is not None else (None, None)
     query_type = query.get("material_type")
     kind = None
     if query_type and query_type != "other":
@@ -140,11 +187,9 @@ def _similarity(
         if value is not None:
             weight += WEIGHTS[key]
             weighted += WEIGHTS[key] * value
-    matched = {
-        "material_type": None if kind is None else kind >= 1,
-        "colors": None if colors is None else colors >= COLOR_MATCHED,
-        "finish": None if finish is None else finish >= 1,
-        "pattern": None if pattern is None else pattern >= 1,
-        "texture": None if texture is None else texture >= 0.5,
-    }
+    parts = {"material_type": kind, "finish": finish, "pattern": pattern, "texture": texture}
+    verdicts = verdicts_of(parts, color_delta)
+    # The yes/no view (the API's `matched`): only "differs" is a no.
+    matched = Matched({key: None if v is None else v != DIFFERS for key, v in verdicts.items()})
+    matched.verdicts = verdicts
     return (weighted / weight if weight else 0.0), matched

@@ -1,0 +1,101 @@
+"""Issue 14: private catalogs against a live server — a private catalog's materials, search
+results, stored answers, "similar" lists and pages are visible only to staff and to the keys
+and users granted it; everyone else gets 404, never 403 (BOLA: another key's private catalog)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from access.models import PrivateCatalog
+from tests.api import http
+from tests.api.conftest import auth
+from tests.search.conftest import COLORS, png
+
+pytestmark = pytest.mark.django_db(transaction=True)
+GREY = base64.b64encode(png(COLORS["grey"])).decode()
+
+
+@pytest.fixture
+def private(sample_catalog, make_key, settings):
+    """`other` (Slate's catalog) is private; one key is granted it, one is not."""
+    settings.SWATCH_API_ANONYMOUS = True
+    slate = sample_catalog["slate"]
+    PrivateCatalog.objects.create(catalog=slate.catalog)
+    granted = make_key(name="granted", catalogs=[slate.catalog]).secret
+    other = make_key(name="someone else").secret
+    return slate, auth(granted), auth(other)
+
+
+def _names(answer) -> set[str]:
+    return {r["name"] for r in answer.json()["results"]}
+
+
+def _search(url, headers, **payload):
+    return http.post(f"{url}/api/v1/search/", json=payload, headers=headers)
+
+
+def test_the_api_answers_404_for_a_private_catalog_to_everyone_not_granted(
+    live_server, providers, private
+):
+    slate, granted, other = private
+    url = live_server.url
+    for headers in (other, {}):  # another key, and an anonymous caller
+        for path in (f"/api/v1/materials/{slate.pk}/", f"/api/v1/materials/{slate.pk}/similar/"):
+            answer = http.get(url + path, headers=headers)
+            assert (answer.status_code, answer.json()["error"]["code"]) == (404, "not_found")
+        by_id = _search(url, headers, material_id=slate.pk)
+        assert by_id.status_code == 404
+        listed = http.get(f"{url}/api/v1/materials/", headers=headers).json()["results"]
+        assert "Slate" not in {m["name"] for m in listed}
+        assert "Slate" not in _names(_search(url, headers, image=GREY))
+        assert _names(_search(url, headers, text="stone", filters={"catalog": "other"})) == set()
+    # the key granted it sees all of it
+    assert http.get(f"{url}/api/v1/materials/{slate.pk}/", headers=granted).status_code == 200
+    assert _search(url, granted, material_id=slate.pk).status_code == 200
+    assert "Slate" in _names(_search(url, granted, image=GREY))
+
+
+def test_a_stored_answer_shows_another_key_only_what_it_may_see(live_server, providers, private):
+    slate, granted, other = private
+    mine = _search(live_server.url, granted, image=GREY)
+    assert "Slate" in _names(mine)
+    stored = f"{live_server.url}/api/v1/search/{mine.json()['query_id']}/"
+
+    theirs = http.get(stored, headers=other)
+    paged = http.get(stored, headers=other, params={"page": 1, "limit": 10})
+
+    assert theirs.status_code == 200
+    assert "Slate" not in _names(theirs)
+    assert "Slate" not in _names(paged)
+    assert "Slate" in _names(http.get(stored, headers=granted))
+
+
+def test_pages_hide_a_private_catalog_from_everyone_but_staff_and_members(
+    live_server, providers, private, sample_catalog, client
+):
+    slate = private[0]
+    url = live_server.url
+    detail = http.get(f"{url}/materials/{slate.pk}/")
+    searched = http.get(f"{url}/", params={"text": "grey stone"})
+    browsed = http.get(f"{url}/", params={"material_type": "stone"})
+    similar = http.get(f"{url}/materials/{sample_catalog['carrara'].pk}/")
+
+    assert detail.status_code == 404
+    assert "Slate" not in searched.text
+    assert "Slate" not in browsed.text
+    assert "Slate" not in similar.text
+    # a member of the catalog, and staff, see it
+    member = get_user_model().objects.create_user("member", password="pw-member-1")
+    PrivateCatalog.objects.get().members.add(member)
+    client.force_login(member)
+    assert client.get(f"/materials/{slate.pk}/").status_code == 200
+    staff = get_user_model().objects.create_user("boss", password="pw-boss-1", is_staff=True)
+    client.force_login(staff)
+    assert client.get(f"/materials/{slate.pk}/").status_code == 200
+    # and what the others did not see was there to see
+    assert "Slate" in client.get("/", {"material_type": "stone"}).content.decode()
+    assert "Slate" in client.get("/", {"text": "grey stone"}).content.decode()
+    assert "Slate" in client.get(f"/materials/{sample_catalog['carrara'].pk}/").content.decode()
