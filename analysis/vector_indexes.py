@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 METHODS = ("hnsw", "hnsw_halfvec", "diskann")
+# The methods that can serve the catalog's table (DiskANN cannot: search/benchmark/variants.py).
+SERVING_METHODS = ("hnsw", "hnsw_halfvec")
 # Index names start with these (kept short: Postgres cuts names at 63 characters).
 NAME_PREFIXES = {"hnsw": "emb_hnsw", "hnsw_halfvec": "emb_half", "diskann": "emb_dann"}
 
@@ -69,6 +71,20 @@ class VectorIndex:
 
     def drop_sql(self, *, concurrently: bool = False) -> str:
         return f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}IF EXISTS {self.name}"
+
+
+def configured_method() -> str:
+    """The method of `SWATCH_VECTOR_INDEX_METHOD`: the index searches read and builds make."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    method = getattr(settings, "SWATCH_VECTOR_INDEX_METHOD", "hnsw") or "hnsw"
+    if method not in SERVING_METHODS:
+        raise ImproperlyConfigured(
+            f"SWATCH_VECTOR_INDEX_METHOD must be one of {', '.join(SERVING_METHODS)}, "
+            f"not {method!r}."
+        )
+    return method
 
 
 # The models Swatch knows: the offline defaults and CLIP ViT-B/32.

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analysis.embedding_models import EmbeddingModel
-from analysis.vector_indexes import VectorIndex
+from analysis.vector_indexes import VectorIndex, configured_method
 
 
 class IndexBuildError(RuntimeError):
@@ -19,7 +19,9 @@ class IndexBuildError(RuntimeError):
 
 
 def model_index(row: EmbeddingModel) -> VectorIndex:
-    return VectorIndex(model=row.name, kind=row.kind, dimensions=row.dimensions)
+    return VectorIndex(
+        model=row.name, kind=row.kind, dimensions=row.dimensions, method=configured_method()
+    )
 
 
 def index_state(index: VectorIndex) -> str:

@@ -34,6 +34,13 @@ SEARCH_EF_SEARCH = declare(
     "100",
     "`hnsw.ef_search` for vector queries (40 gives recall@20 ~0.92, 100 ~0.975).",
 )
+VECTOR_INDEX_METHOD = declare(
+    "SWATCH_VECTOR_INDEX_METHOD",
+    "hnsw",
+    "The vector index searches use: `hnsw` (pgvector HNSW on `vector`) or `hnsw_halfvec` (HNSW "
+    "on the half-precision cast: half the memory, see README, Search at scale). After a change, "
+    "build each model's index of that method: `manage.py build_embedding_index NAME`.",
+)
 SEARCH_SEMANTIC_EF_SEARCH = declare(
     "SWATCH_SEARCH_SEMANTIC_EF_SEARCH",
     "40",

@@ -28,6 +28,8 @@ SWATCH = {
 
 
 # --- search -------------------------------------------------------------------------------
+# The vector index method searches use and builds make (analysis.vector_indexes).
+SWATCH_VECTOR_INDEX_METHOD = env.get_str(env.VECTOR_INDEX_METHOD).strip()
 # Parsed and checked by `search.conf` (weights "name=value", rates "N/Ss").
 SWATCH_SEARCH = {
     "SIMILARITY_THRESHOLD": env.get_float(env.SEARCH_SIMILARITY_THRESHOLD),

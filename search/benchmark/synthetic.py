@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 import numpy as np
 from django.db import connection
 
-from analysis.vector_indexes import METHODS, VectorIndex
+from analysis.vector_indexes import METHODS, VectorIndex, configured_method
 from materials.models import Catalog
 from search.benchmark.synthetic_rows import (
     ANALYSIS,
@@ -86,11 +86,11 @@ class SyntheticCatalog:
 
     @property
     def image_index(self) -> VectorIndex:
-        return VectorIndex(self.image_model, "image", IMAGE_DIMENSIONS)
+        return VectorIndex(self.image_model, "image", IMAGE_DIMENSIONS, configured_method())
 
     @property
     def text_index(self) -> VectorIndex:
-        return VectorIndex(self.text_model, "description", TEXT_DIMENSIONS)
+        return VectorIndex(self.text_model, "description", TEXT_DIMENSIONS, configured_method())
 
     def all_indexes(self) -> list[VectorIndex]:
         """Every index the run may have made (the benchmark compares index methods)."""
@@ -244,11 +244,37 @@ def synthetic_catalog_drop(*, catalog: SyntheticCatalog) -> None:
                         f"DELETE FROM {ANALYSIS} WHERE image_id IN ({images})",  # noqa: S608
                         [row[0]],
                     )
+                    _references_release(cursor, row[0])
                     cursor.execute(f"DELETE FROM {IMAGE} WHERE catalog_id = %s", [row[0]])  # noqa: S608
                     cursor.execute(f"DELETE FROM {MATERIAL} WHERE catalog_id = %s", [row[0]])  # noqa: S608
                     cursor.execute(f"DELETE FROM {CATALOG} WHERE id = %s", [row[0]])  # noqa: S608
     finally:
         raw.close()
+
+
+_REFERENCES = (
+    "SELECT c.conrelid::regclass::text, a.attname, a.attnotnull, c.confrelid::regclass::text "
+    "FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+    "AND a.attnum = ANY(c.conkey) WHERE c.contype = 'f' "
+    "AND c.confrelid = ANY(ARRAY[%s::regclass, %s::regclass]) AND NOT c.conrelid = ANY(ARRAY["
+    "%s::regclass, %s::regclass, %s::regclass])"
+)
+
+
+def _references_release(cursor, catalog_id: int) -> None:
+    """What other tables say about the catalog's materials (searches recorded by the API path,
+    feedback…), let go of as the ORM's `on_delete` would: a nullable reference set to NULL,
+    a row that cannot live without it deleted."""
+    cursor.execute(_REFERENCES, [MATERIAL, CATALOG, IMAGE, MATERIAL, ANALYSIS])
+    for table, column, required, target in cursor.fetchall():
+        ids = (
+            f"SELECT id FROM {MATERIAL} WHERE catalog_id = %s" if target == MATERIAL else "%s"  # noqa: S608
+        )
+        where = f"{column} IN ({ids})" if target == MATERIAL else f"{column} = %s"
+        if required:
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", [catalog_id])  # noqa: S608
+        else:
+            cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {where}", [catalog_id])  # noqa: S608
 
 
 def synthetic_catalog_exists(*, catalog: SyntheticCatalog) -> bool:

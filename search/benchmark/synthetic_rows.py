@@ -96,12 +96,32 @@ def _copy_images(cursor, *, catalog, now, material_ids, image_ids) -> None:
             )  # fmt: skip
 
 
+_ANALYSIS_COLUMNS = (
+    "id", "image_id", "status", "source", "description", "model_output", "material_type",
+    "confidence", "model_id", "prompt_version", "error_reason", "attempts", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+
+def _model_defaults(model, given: tuple[str, ...]) -> tuple[list[str], list]:
+    """The NOT NULL columns of `model` the COPY does not name, with the ORM's defaults (a
+    column added later with a Python-side default must not break the load)."""
+    columns, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.column in given or f.null or f.primary_key:
+            continue
+        value = f.get_default()
+        if value is None:
+            continue
+        columns.append(f.column)
+        values.append(json.dumps(value) if f.get_internal_type() == "JSONField" else value)
+    return columns, values
+
+
 def _copy_analyses(cursor, *, now, image_ids, analysis_ids, sub_of_item, sub_descriptions) -> None:
-    with cursor.copy(
-        f"COPY {ANALYSIS} (id, image_id, status, source, description, model_output, "
-        "material_type, confidence, model_id, prompt_version, error_reason, attempts, "
-        "queue_options, created_at, updated_at) FROM STDIN"
-    ) as copy:
+    extra_columns, extra = _model_defaults(VisualAnalysis, _ANALYSIS_COLUMNS)
+    columns = ", ".join([*_ANALYSIS_COLUMNS, *extra_columns])
+    with cursor.copy(f"COPY {ANALYSIS} ({columns}) FROM STDIN") as copy:
         texts = [json.dumps(d) for d in sub_descriptions]
         for i, (analysis_id, image_id) in enumerate(
             zip(analysis_ids.tolist(), image_ids.tolist(), strict=True)
@@ -110,7 +130,7 @@ def _copy_analyses(cursor, *, now, image_ids, analysis_ids, sub_of_item, sub_des
             copy.write_row(
                 (analysis_id, image_id, "completed", "offline", texts[sub], "{}",
                  sub_descriptions[sub]["material_type"], 0.9, "bench-synthetic", "", "", 1,
-                 "{}", now, now)
+                 now, now, *extra)
             )  # fmt: skip
 
 

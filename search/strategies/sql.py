@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from analysis.models import Embedding, VisualAnalysis
-from analysis.vector_indexes import VectorIndex
+from analysis.vector_indexes import VectorIndex, configured_method
 from materials.models import Catalog, Material, MaterialImage
 from search.errors import SearchError
 from search.models import MaterialFacets
@@ -41,7 +41,9 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 def vector_index(*, model: str, kind: str, dimensions: int) -> VectorIndex:
     if not _MODEL_NAME.match(model) or kind not in {"image", "description"}:
         raise SearchError("invalid_model", f"Unusable model name {model!r}.", status=500)
-    return VectorIndex(model=model, kind=kind, dimensions=int(dimensions))
+    return VectorIndex(
+        model=model, kind=kind, dimensions=int(dimensions), method=configured_method()
+    )
 
 
 def qualified_predicate(index: VectorIndex) -> str:
