@@ -35,10 +35,6 @@ def _with_images(queryset: QuerySet[Material]) -> QuerySet[Material]:
     )
 
 
-def materials_by_id(*, ids: Iterable[int]) -> dict[int, Material]:
-    return {m.pk: m for m in _with_images(Material.objects.filter(pk__in=list(ids)))}
-
-
 @dataclass(frozen=True)
 class ResultMaterial:
     """What a search result shows of a material."""

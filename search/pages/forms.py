@@ -64,6 +64,23 @@ class SearchForm(forms.Form):
         label="Described with at least",
     )
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort by")
+    # The "Advanced" part: how much image analysis a search pays for (analysis.depth).
+    depth = forms.ChoiceField(
+        required=False,
+        choices=[("", "Detailed (default)"), ("basic", "Basic: type and colours"),
+                 ("comprehensive", "Comprehensive: more properties, longer summary")],
+        label="Image analysis",
+    )  # fmt: skip
+    no_vision = forms.BooleanField(required=False, label="Skip the vision model (no refinement)")
+    no_clip = forms.BooleanField(required=False, label="Use the offline embedder, not CLIP")
+
+    def analysis(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "vision": not data.get("no_vision"),
+            "clip": not data.get("no_clip"),
+            "depth": data.get("depth") or "detailed",
+        }
 
     def __init__(self, *args, facets: Facets, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -148,6 +148,7 @@ def page_search_run(
     user_id: int | None,
     address: str,
     crop: dict | None = None,
+    analysis: dict | None = None,
     hidden_catalogs: tuple[int, ...] = (),
 ) -> PageAnswer:
     """A new search from the page: rate-limited, first page, refinement in the background.
@@ -161,6 +162,7 @@ def page_search_run(
         filters=filters,
         limit=min(MAX_LIMIT, _page_size() * PAGES_PER_ANSWER),
         page=1,
+        analysis=analysis,
         default_weights=config.weights,
         default_fusion=config.fusion,
         hidden_catalogs=hidden_catalogs,

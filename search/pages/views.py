@@ -191,6 +191,7 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
                 material_id=form.cleaned_data.get("like"),
                 filters=form.filters(),
                 crop=form.cleaned_data.get("crop"),
+                analysis=form.analysis(),
                 user_id=_user_id(request),
                 address=client_address(request),
                 hidden_catalogs=hidden,

@@ -10,7 +10,6 @@ until `limit` rows pass the filter.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -78,25 +77,6 @@ def _query_vector_sql(vector: QueryVector) -> tuple[str, object]:
 class VectorPlan:
     mode: str  # "index", "iterative" or "exact"
     filtered_rows: int | None = None
-
-
-def parse_vector(value: object) -> np.ndarray:
-    if isinstance(value, str):
-        return np.asarray(json.loads(value), dtype=np.float32)
-    return np.asarray(value, dtype=np.float32)
-
-
-def stored_vector(*, material_id: int, model: str, kind: str) -> np.ndarray | None:
-    """A material's stored vector of one model (its primary image's, else its first)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.vector FROM {EMBEDDING} e JOIN {IMAGE} mi ON mi.id = e.image_id "  # noqa: S608 - table names are constants
-            "WHERE mi.material_id = %s AND e.model = %s AND e.kind = %s "
-            "ORDER BY mi.is_primary DESC, mi.id LIMIT 1",
-            [material_id, model, kind],
-        )
-        row = cursor.fetchone()
-    return parse_vector(row[0]) if row else None
 
 
 def _set_local(cursor, *, ef_search: int, iterative: bool, max_scan_tuples: int) -> None:

@@ -101,3 +101,29 @@ def test_depth_goes_to_the_vision_model_with_the_refinement(vision_first, sample
     assert refined["refinement"] == "done"
     [sent] = vision_first.requests_to(CHAT)
     assert sent.body["max_tokens"] == 500
+
+
+def _page_search(client, rgb, **advanced):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("photo.png", png(rgb), content_type="image/png")
+    return client.post("/", {"image": upload, **advanced}).content.decode()
+
+
+def test_the_pages_advanced_part_sets_depth_and_can_skip_the_vision_model(
+    vision_first, sample_catalog, client
+):
+    import time
+
+    # the page offers the advanced part
+    assert 'id="advanced"' in client.get("/").content.decode()
+    # when a photo is searched at basic depth, the refinement asks with basic's max_tokens
+    _page_search(client, COLORS["brown"], depth="basic")
+    deadline = time.monotonic() + 20
+    while not vision_first.requests_to(CHAT) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r.body["max_tokens"] for r in vision_first.requests_to(CHAT)] == [500]
+    # when another is searched without the vision model: final at once, no request
+    page = _page_search(client, COLORS["white"], no_vision="on")
+    assert "refinement-not_needed" in page
+    assert len(vision_first.requests_to(CHAT)) == 1
