@@ -12,6 +12,7 @@ from django.conf import settings
 
 from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run
+from analysis.limits import store as limit_store
 from analysis.queueing import analysis_reap_stuck
 
 logger = logging.getLogger("swatch.analysis.tasks")
@@ -33,6 +34,8 @@ def analysis_task(
 
 
 def analysis_reap_task() -> str:
+    """Stuck analyses back to the queue; also forgets the outbound limits' expired buckets."""
+    limit_store.purge_expired()
     reaped = analysis_reap_stuck()
     if reaped.requeued or reaped.failed:
         logger.warning(

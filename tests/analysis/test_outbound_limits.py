@@ -171,3 +171,18 @@ def test_the_defaults_are_the_designs_numbers():
         "clip-remote": {"requests": 120, "items": 10_000},
     }
     assert SWATCH_LIMITS["BUDGET_WARN_SHARE"] == 0.8
+
+
+def test_the_reaper_forgets_expired_buckets_of_the_database_counters():
+    from django.db import connection
+
+    from analysis.tasks import analysis_reap_task
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO swatch_model_limit_counter (key, count, expires) VALUES "
+            "('old', 1, now() - interval '1 minute'), ('live', 1, now() + interval '1 hour')"
+        )
+        analysis_reap_task()
+        cursor.execute("SELECT key FROM swatch_model_limit_counter WHERE key IN ('old', 'live')")
+        assert [row[0] for row in cursor.fetchall()] == ["live"]
