@@ -5,10 +5,15 @@ import django.db.models.deletion
 from django.db import migrations, models
 from django.utils import timezone
 
-from analysis.vector_indexes import KNOWN_INDEXES
-
 # The models whose indexes migrations 0002 and 0006 built; none is active: until one is
 # activated, the configured chains answer, as before the registry.
+# Frozen: (name, kind, dimensions) of the indexes 0002 and 0006 built, not the live code's list.
+KNOWN_INDEXES = (
+    ("efficientnet-lite0", "image", 1704),
+    ("all-minilm-l6-v2", "description", 384),
+    ("clip-vit-b-32", "image", 512),
+    ("clip-vit-b-32", "description", 512),
+)
 PROVIDERS = {
     "efficientnet-lite0": "analysis.providers.offline_image.EfficientNetLite0Embedder",
     "all-minilm-l6-v2": "analysis.providers.offline_text.MiniLMTextEmbedder",
@@ -18,13 +23,13 @@ PROVIDERS = {
 def seed(apps, schema_editor):
     registry = apps.get_model("analysis", "EmbeddingModel")
     now = timezone.now()
-    for index in KNOWN_INDEXES:
+    for name, kind, dimensions in KNOWN_INDEXES:
         registry.objects.get_or_create(
-            name=index.model,
-            kind=index.kind,
+            name=name,
+            kind=kind,
             defaults={
-                "dimensions": index.dimensions,
-                "provider": PROVIDERS.get(index.model, ""),
+                "dimensions": dimensions,
+                "provider": PROVIDERS.get(name, ""),
                 "index_built_at": now,
             },
         )
