@@ -6,8 +6,6 @@ names are for people and for the text that describes a material.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 # A compact palette of names people use for materials; each with its sRGB value.
@@ -114,60 +112,14 @@ def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
 
 
 def delta_e00(lab1: tuple[float, float, float], lab2: tuple[float, float, float]) -> float:
-    """CIEDE2000 colour difference (about 2.3 is a just-noticeable difference)."""
-    l1, a1, b1 = lab1
-    l2, a2, b2 = lab2
-    c1 = math.hypot(a1, b1)
-    c2 = math.hypot(a2, b2)
-    c_bar = (c1 + c2) / 2
-    g = 0.5 * (1 - math.sqrt(c_bar**7 / (c_bar**7 + 25**7)))
-    a1p, a2p = (1 + g) * a1, (1 + g) * a2
-    c1p, c2p = math.hypot(a1p, b1), math.hypot(a2p, b2)
-    h1p = math.degrees(math.atan2(b1, a1p)) % 360
-    h2p = math.degrees(math.atan2(b2, a2p)) % 360
-    dlp = l2 - l1
-    dcp = c2p - c1p
-    if c1p * c2p == 0:
-        dhp = 0.0
-    elif abs(h2p - h1p) <= 180:
-        dhp = h2p - h1p
-    elif h2p - h1p > 180:
-        dhp = h2p - h1p - 360
-    else:
-        dhp = h2p - h1p + 360
-    d_hp = 2 * math.sqrt(c1p * c2p) * math.sin(math.radians(dhp / 2))
-    lbp = (l1 + l2) / 2
-    cbp = (c1p + c2p) / 2
-    if c1p * c2p == 0:
-        hbp = h1p + h2p
-    elif abs(h1p - h2p) <= 180:
-        hbp = (h1p + h2p) / 2
-    elif h1p + h2p < 360:
-        hbp = (h1p + h2p + 360) / 2
-    else:
-        hbp = (h1p + h2p - 360) / 2
-    t = (
-        1
-        - 0.17 * math.cos(math.radians(hbp - 30))
-        + 0.24 * math.cos(math.radians(2 * hbp))
-        + 0.32 * math.cos(math.radians(3 * hbp + 6))
-        - 0.20 * math.cos(math.radians(4 * hbp - 63))
-    )
-    d_theta = 30 * math.exp(-(((hbp - 275) / 25) ** 2))
-    rc = 2 * math.sqrt(cbp**7 / (cbp**7 + 25**7))
-    sl = 1 + (0.015 * (lbp - 50) ** 2) / math.sqrt(20 + (lbp - 50) ** 2)
-    sc = 1 + 0.045 * cbp
-    sh = 1 + 0.015 * cbp * t
-    rt = -math.sin(math.radians(2 * d_theta)) * rc
-    return math.sqrt(
-        (dlp / sl) ** 2 + (dcp / sc) ** 2 + (d_hp / sh) ** 2 + rt * (dcp / sc) * (d_hp / sh)
-    )
+    """CIEDE2000 colour difference (about 2.3 is a just-noticeable difference) of one pair:
+    the one implementation, `delta_e00_many`, on a single pair."""
+    return float(delta_e00_many(lab1, lab2))
 
 
 def delta_e00_many(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """`delta_e00` of many pairs at once: CIELAB arrays of shape (..., 3) that broadcast
-    against each other (e.g. (q, 1, 3) against (1, m, 3) for a q×m matrix). The same formula,
-    branch for branch, so each element equals `delta_e00` of that pair up to rounding."""
+    """CIEDE2000 of many pairs at once: CIELAB arrays of shape (..., 3) that broadcast against
+    each other (e.g. (q, 1, 3) against (1, m, 3) for a q×m matrix)."""
     lab1 = np.asarray(lab1, dtype=np.float64)
     lab2 = np.asarray(lab2, dtype=np.float64)
     l1, a1, b1 = lab1[..., 0], lab1[..., 1], lab1[..., 2]
@@ -226,9 +178,19 @@ _NAMED_LAB = {
 }
 
 
+_NAMED_LAB_ARRAY = np.array(list(_NAMED_LAB.values()), dtype=np.float64)
+
+
+def palette_distances(lab: tuple[float, float, float]) -> dict[str, float]:
+    """CIEDE2000 from a CIELAB colour to each palette colour, in the palette's order."""
+    distances = delta_e00_many(np.asarray(lab, dtype=np.float64), _NAMED_LAB_ARRAY)
+    return dict(zip(_NAMED_LAB, (float(d) for d in distances), strict=True))
+
+
 def color_name(lab: tuple[float, float, float]) -> str:
     """The palette name nearest to a CIELAB colour."""
-    return min(_NAMED_LAB, key=lambda name: delta_e00(lab, _NAMED_LAB[name]))
+    distances = palette_distances(lab)
+    return min(distances, key=distances.__getitem__)
 
 
 def named_color_lab(name: str) -> tuple[float, float, float] | None:

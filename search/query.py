@@ -8,7 +8,13 @@ from typing import Any
 
 from PIL import Image
 
-from analysis.colors import NAMED_COLORS, delta_e00, hex_to_rgb, named_color_lab, srgb_to_lab
+from analysis.colors import (
+    NAMED_COLORS,
+    hex_to_rgb,
+    named_color_lab,
+    palette_distances,
+    srgb_to_lab,
+)
 from analysis.depth import AnalysisOptions, AnalysisOptionsInvalid, analysis_options_parse
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
 from search import bounds
@@ -135,12 +141,9 @@ def color_lab(value: str, *, field_name: str) -> tuple[float, float, float]:
 
 
 def _color_names_near(lab: tuple[float, float, float]) -> tuple[str, ...]:
-    near = [
-        name
-        for name in NAMED_COLORS
-        if delta_e00(lab, named_color_lab(name)) <= COLOR_FILTER_DELTA_E  # type: ignore[arg-type]
-    ]
-    return tuple(near) or (min(NAMED_COLORS, key=lambda n: delta_e00(lab, named_color_lab(n))),)
+    distances = palette_distances(lab)
+    near = [name for name, distance in distances.items() if distance <= COLOR_FILTER_DELTA_E]
+    return tuple(near) or (min(distances, key=distances.__getitem__),)
 
 
 def _catalogs(value: Any) -> tuple[tuple[int, ...], tuple[str, ...]]:
