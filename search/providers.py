@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analysis.depth import DEFAULT_DEPTH, AnalysisOptions, AtDepth
 from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbedder
@@ -70,4 +70,12 @@ def with_analysis_options(providers: SearchProviders, options: AnalysisOptions) 
             get_offline_embedder("embed_image"),
             get_offline_embedder("embed_text"),
         )
-    return SearchProviders(image_embedder, text_embedder, describer)
+    # The fallback answers what the active model does not cover yet (search.covering): kept,
+    # unless the offline embedders answer the whole query anyway.
+    return replace(
+        providers,
+        image_embedder=image_embedder,
+        text_embedder=text_embedder,
+        describer=describer,
+        image_fallback=providers.image_fallback if options.clip else None,
+    )
