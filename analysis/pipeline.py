@@ -32,6 +32,7 @@ from analysis.providers.protocols import (
     ProviderError,
     TextEmbedder,
 )
+from analysis.vectors import l2_normalise
 from materials.metrics import VALIDATION_FAILURES
 
 logger = logging.getLogger("swatch.analysis.pipeline")
@@ -132,10 +133,9 @@ def vector_checked(vector: Any, *, dimensions: int, what: str) -> np.ndarray:
         raise AnalysisQualityError(f"{what} has {array.shape[0]} dimensions, not {dimensions}")
     if not np.all(np.isfinite(array)):
         raise AnalysisQualityError(f"{what} holds NaN or infinite values")
-    norm = float(np.linalg.norm(array))
-    if norm < 1e-6:
+    if float(np.linalg.norm(array)) < 1e-6:
         raise AnalysisQualityError(f"{what} is a zero vector")
-    return array / norm
+    return l2_normalise(array)
 
 
 def description_status(result: DescriptionResult) -> str:

@@ -58,6 +58,11 @@ class Material(models.Model):
         return images[0] if images else None
 
 
+# "The primary image, else the first": the one order of a material's images (the model's
+# default ordering, the reads that pick each material's picture).
+PRIMARY_FIRST = ("-is_primary", "id")
+
+
 def _image_path(instance: MaterialImage, filename: str) -> str:
     # Content-addressed: a file's name is its hash, so a path never leaks user input.
     return f"images/{instance.sha256[:2]}/{instance.sha256}.jpg"
@@ -94,7 +99,7 @@ class MaterialImage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-is_primary", "id"]
+        ordering = list(PRIMARY_FIRST)
         indexes = [models.Index(fields=["catalog", "source_url"], name="image_source_url")]
         constraints = [
             models.UniqueConstraint(fields=["catalog", "sha256"], name="image_unique_per_catalog"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from materials.models import MaterialImage
+from materials.models import PRIMARY_FIRST, MaterialImage
 
 
 def material_primary_image_files(*, material_ids: list[int]) -> dict[int, str]:
@@ -10,7 +10,7 @@ def material_primary_image_files(*, material_ids: list[int]) -> dict[int, str]:
     chosen: dict[int, str] = {}
     rows = (
         MaterialImage.objects.filter(material_id__in=material_ids)
-        .order_by("material_id", "-is_primary", "id")
+        .order_by("material_id", *PRIMARY_FIRST)
         .values_list("material_id", "image")
     )
     for material_id, name in rows:

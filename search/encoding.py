@@ -10,6 +10,7 @@ from PIL import Image
 from analysis import caching
 from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbedder
 from analysis.query import query_image_description, query_image_embedding, query_text_embedding
+from analysis.vectors import l2_normalise
 
 
 def as_list(vector: np.ndarray | None) -> list[float] | None:
@@ -33,9 +34,7 @@ def away(
 
 
 def unit(vector: np.ndarray) -> np.ndarray:
-    vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector
+    return l2_normalise(np.asarray(vector, dtype=np.float32).reshape(-1))
 
 
 def query_image_vector(*, pixels: Image.Image, sha256: str, embedder: ImageEmbedder) -> np.ndarray:

@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.encoding import filepath_to_uri
 
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
-from materials.models import Catalog, Material, MaterialImage
+from materials.models import PRIMARY_FIRST, Catalog, Material, MaterialImage
 from search.database import connection
 from search.errors import SearchError
 from search.models import MaterialFacets
@@ -30,7 +30,7 @@ def _with_images(queryset: QuerySet[Material]) -> QuerySet[Material]:
     return queryset.select_related("catalog").prefetch_related(
         Prefetch(
             "images",
-            queryset=MaterialImage.objects.select_related("analysis").order_by("-is_primary", "id"),
+            queryset=MaterialImage.objects.select_related("analysis").order_by(*PRIMARY_FIRST),
         )
     )
 

@@ -53,9 +53,3 @@ class LazySession:
 
     def run(self, output: str, feeds: dict[str, np.ndarray]) -> np.ndarray:
         return self.get().run([output], feeds)[0]
-
-
-def l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

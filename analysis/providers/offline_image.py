@@ -15,8 +15,9 @@ from PIL import Image
 
 from analysis.offline import weights as w
 from analysis.offline.preprocess import image_tensor
-from analysis.offline.session import LazySession, l2_normalise
+from analysis.offline.session import LazySession
 from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
+from analysis.vectors import l2_normalise
 
 
 class EfficientNetLite0Embedder:

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from analysis.offline import weights as w
-from analysis.offline.session import LazySession, l2_normalise
+from analysis.offline.session import LazySession
 from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
+from analysis.vectors import l2_normalise
 
 MAX_TOKENS = 256  # the model's max_seq_length; longer texts are truncated
 

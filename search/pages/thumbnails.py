@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from materials.models import MaterialImage
+from materials.models import PRIMARY_FIRST, MaterialImage
 from materials.thumbnails import thumbnail_name, thumbnail_sizes
 from search.selectors import media_url
 
@@ -39,7 +39,7 @@ def thumbs_of(*, material_ids: Iterable[int]) -> dict[int, Thumb]:
     rows = (
         MaterialImage.objects.filter(material_id__in=list(material_ids))
         .exclude(thumbnail="")
-        .order_by("material_id", "-is_primary", "id")
+        .order_by("material_id", *PRIMARY_FIRST)
         .values_list("material_id", "thumbnail", "width", "height")
     )
     thumbs: dict[int, Thumb] = {}
