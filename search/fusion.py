@@ -117,6 +117,12 @@ def fuse(
     return fuse_rrf(active, weights, k=k)
 
 
+# How many of the nearest materials an answer lists even when they are not good matches (more
+# when a page is longer): a fixed number, so that the answer's total and its pages do not
+# depend on the page size a client asks for.
+NEAREST_LISTED = 20
+
+
 def cutoff(fused: Sequence[Fused], good_match: float, *, nearest: int) -> list[Fused]:
     """The good matches (relevance ≥ `good_match`) and, in the first `nearest` places, the
     nearest materials all the same (marked as not good matches): an answer never hides the

@@ -30,7 +30,7 @@ from search.encoding import (
     unit,
 )
 from search.errors import SearchError
-from search.fusion import Hit, cutoff, fuse
+from search.fusion import NEAREST_LISTED, Hit, cutoff, fuse
 from search.metrics import STRATEGY_SECONDS, search_observed, timed, timed_each
 from search.providers import SearchProviders, search_providers, with_analysis_options
 from search.query import SearchFilters, SearchQuery, filters_parse
@@ -292,7 +292,8 @@ def _execute(
         method=state.fusion,
     )
     good_matches = sum(1 for item in fused if item.relevance >= config.good_match)
-    kept = cutoff(fused, config.good_match, nearest=state.limit) if state.cutoff else fused
+    nearest = max(state.limit, NEAREST_LISTED)
+    kept = cutoff(fused, config.good_match, nearest=nearest) if state.cutoff else fused
     phase = "fast" if state.refinement in (REFINEMENT_PENDING, REFINEMENT_FAILED) else "refined"
     preliminary = state.refinement == REFINEMENT_PENDING
     return SearchAnswer(
