@@ -6,6 +6,7 @@ from tqdm import tqdm
 from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run_batch
 from analysis.services import analysis_enqueue, analysis_targets_prepare
+from materials.management.analysis_arguments import analysis_arguments_add
 from materials.models import Catalog
 
 
@@ -32,22 +33,7 @@ class Command(BaseCommand):
             help="Also overwrite curated analyses with a new model analysis.",
         )
         parser.add_argument("--batch-size", type=int, default=None, help="Images per batch.")
-        parser.add_argument(
-            "--depth",
-            choices=("basic", "detailed", "comprehensive"),
-            default="detailed",
-            help="How much the vision model is asked (and paid for): basic = material type and "
-            "colours, detailed = the full description, comprehensive = more properties, every "
-            "confidence and a longer summary.",
-        )
-        parser.add_argument(
-            "--no-vision",
-            action="store_true",
-            help="No vision model: the offline analyser describes.",
-        )
-        parser.add_argument(
-            "--no-clip", action="store_true", help="No CLIP: the offline embedders embed."
-        )
+        analysis_arguments_add(parser)
 
     def handle(self, *args, **options) -> None:
         catalog = None

@@ -8,6 +8,7 @@ from django.utils.module_loading import import_string
 from tqdm import tqdm
 
 from materials.importer import ImportSourceError, catalog_import, collect_items
+from materials.management.analysis_arguments import analysis_arguments_add
 from materials.models import Catalog
 from materials.services import catalog_get_or_create
 
@@ -28,22 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-analysis", action="store_true", help="Do not queue analysis of new images."
         )
-        parser.add_argument(
-            "--depth",
-            choices=("basic", "detailed", "comprehensive"),
-            default="detailed",
-            help="How much the vision model is asked (and paid for): basic = material type and "
-            "colours, detailed = the full description, comprehensive = more properties, every "
-            "confidence and a longer summary.",
-        )
-        parser.add_argument(
-            "--no-vision",
-            action="store_true",
-            help="No vision model: the offline analyser describes.",
-        )
-        parser.add_argument(
-            "--no-clip", action="store_true", help="No CLIP: the offline embedders embed."
-        )
+        analysis_arguments_add(parser)
         parser.add_argument(
             "--concurrency", type=int, default=None, help="Downloads at a time (URL rows)."
         )
