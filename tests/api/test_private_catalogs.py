@@ -99,3 +99,53 @@ def test_pages_hide_a_private_catalog_from_everyone_but_staff_and_members(
     assert "Slate" in client.get("/", {"material_type": "stone"}).content.decode()
     assert "Slate" in client.get("/", {"text": "grey stone"}).content.decode()
     assert "Slate" in client.get(f"/materials/{sample_catalog['carrara'].pk}/").content.decode()
+
+
+def _page_post(url: str, path: str, data: dict, session=None):
+    """A form post as a browser makes it: the CSRF cookie from a page first."""
+    import requests
+
+    session = session or requests.Session()
+    session.get(f"{url}/", timeout=http.TIMEOUT)
+    token = session.cookies.get("csrftoken", "")
+    return session.post(
+        url + path, data=data, headers={"X-CSRFToken": token, "Referer": f"{url}/"},
+        timeout=http.TIMEOUT, allow_redirects=False,
+    )  # fmt: skip
+
+
+def test_feedback_and_flags_on_a_private_catalogs_material_are_404_to_everyone_not_granted(
+    live_server, providers, private
+):
+    from search.background import background_wait
+
+    slate, granted, other = private
+    url = live_server.url
+    mine = _search(url, granted, image=GREY)
+    assert "Slate" in _names(mine)
+    background_wait()  # the search is recorded after its answer
+    query_id = mine.json()["query_id"]
+    vote = {"query_id": query_id, "material_id": slate.pk, "kind": "good"}
+    unknown = {**vote, "material_id": 10**9}
+
+    for headers in (other, {}):  # another key, and an anonymous caller
+        for body in (vote, {**vote, "kind": "click", "position": 1}, unknown):
+            answer = http.post(f"{url}/api/v1/feedback/", json=body, headers=headers)
+            assert answer.status_code == 404, answer.text
+            assert answer.json()["error"]["code"] == "material_not_found"
+        flagged = http.post(
+            f"{url}/api/v1/materials/{slate.pk}/flag/", json={"reason": "not slate"},
+            headers=headers,
+        )  # fmt: skip
+        assert (flagged.status_code, flagged.json()["error"]["code"]) == (404, "material_not_found")
+    # the pages' vote button, anonymous
+    page_vote = _page_post(url, "/search/feedback/", {"vote": f"good {query_id} {slate.pk} 1"})
+    assert page_vote.status_code == 404
+    page_flag = _page_post(url, f"/materials/{slate.pk}/flag/", {"reason": "not slate"})
+    assert page_flag.status_code == 404
+    # the key granted the catalog gives feedback and flags
+    assert http.post(f"{url}/api/v1/feedback/", json=vote, headers=granted).status_code == 201
+    flagged = http.post(
+        f"{url}/api/v1/materials/{slate.pk}/flag/", json={"reason": "not slate"}, headers=granted
+    )
+    assert flagged.status_code == 201
