@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import numpy as np
 from django.conf import settings
 from django.db import connections
 from PIL import Image
@@ -49,11 +50,13 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _executor
 
 
-def description_text_vector(*, description: dict, embedder: TextEmbedder | None) -> list | None:
+def description_text_vector(
+    *, description: dict, embedder: TextEmbedder | None
+) -> np.ndarray | None:
     if embedder is None or not description:
         return None
     text = MaterialDescription.model_validate(description).as_text()
-    return query_text_vector(text=text, embedder=embedder).tolist()
+    return query_text_vector(text=text, embedder=embedder)
 
 
 def refinement_run(
