@@ -69,7 +69,7 @@ def refinement_run(
     """Describe the query image and record the outcome in the query's state. Over the vision
     model's limits or budget the offline analyser answers at once: outcome "budget"."""
     try:
-        description, fallback = query_description_answer(
+        description, fallback, note = query_description_answer(
             pixels=pixels, sha256=sha256, describer=describer
         )
         vector = description_text_vector(description=description, embedder=text_embedder)
@@ -77,13 +77,14 @@ def refinement_run(
         error = "the vision model is over its limits or budget" if fallback else ""
     except (ProviderError, DescriptionInvalid, AnalysisQualityError) as exc:
         logger.warning("refinement of query %s failed: %s", query_id, exc)
-        description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
+        description, vector, outcome, error, note = {}, None, REFINEMENT_FAILED, str(exc), ""
     state = query_state_load(query_id=query_id)
     if state is None:
         return "expired"  # the query's state is gone: nobody can read the outcome
     # What the text of the query names overrides what the image analysis guessed.
     state.description = {**description, **text_overrides} if description else {}
     state.description_vector = vector
+    state.description_note = note
     state.refinement = outcome
     state.refinement_error = error
     query_state_save(state=state, ttl=ttl)

@@ -193,8 +193,7 @@ def _vector_searches(
     depth: int,
     exclude: list[int],
 ) -> dict[str, Callable[..., list[Hit]]]:
-    """The weighted strategies that search vectors, ready to run: they do not depend on each
-    other."""
+    """The weighted strategies that search vectors, ready to run (independent of each other)."""
     tuning = vector_tuning(config)
     searches: dict[str, Callable[..., list[Hit]]] = {}
     image_vector = _image_query_vector(state, config, inputs)
@@ -318,6 +317,7 @@ def _execute(
         fusion=state.fusion,
         weights=state.weights,
         query_description=state.description,
+        analysis_note=state.description_note,
     )
 
 
@@ -360,8 +360,7 @@ def search_run(
     providers: SearchProviders | None = None,
     refine: str = "background",
 ) -> SearchAnswer:
-    """Run a search. `refine`: `background` (answer at once, analyse the query image in the
-    background), `inline` (analyse it first: one refined answer) or `never`."""
+    """Run a search; `refine`: background (analyse the image after answering), inline, never."""
     if refine not in REFINE_MODES:
         raise ValueError(f"refine must be one of {REFINE_MODES}")
     query = query_cropped(query=query)  # from here on, the image is the part asked for
@@ -372,14 +371,15 @@ def search_run(
         image_checks(state, query.image.pixels, config, _image_query_vector(state, config))
     text_overrides = description_from_text(state.text) if state.text else {}
     if query.image is not None and providers.describer is not None and refine != "never":
-        description = cached_query_description(
+        described = cached_query_description(
             sha256=query.image.sha256, describer=providers.describer
         )
-        if description is None and refine == "inline":
-            description = query_description(
+        if described is None and refine == "inline":
+            described = query_description(
                 pixels=query.image.pixels, sha256=query.image.sha256, describer=providers.describer
             )
-        if description is not None:
+        if described is not None:
+            description, state.description_note = described
             state.description = {**description, **text_overrides}
             state.description_vector = description_text_vector(
                 description=description, embedder=providers.text_embedder

@@ -58,6 +58,7 @@ class QueryState:
     fallback_vector: list[float] | None = None
     description: dict[str, Any] = field(default_factory=dict)
     description_vector: list[float] | None = None
+    description_note: str = ""  # what the describer could not do at the depth asked
     # Spatial verification of the query image against its closest candidates: material id
     # (as text, for JSON) → inliers. Computed while the pixels are in memory.
     sample_inliers: dict[str, int] = field(default_factory=dict)
