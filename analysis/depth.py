@@ -72,6 +72,17 @@ class AnalysisOptions:
         return dataclasses.asdict(self)
 
 
+def options_words(options: AnalysisOptions) -> str:
+    """The options as a curator reads them (audit notes, admin messages)."""
+    return ", ".join(
+        [
+            f"depth {options.depth}",
+            "vision model" if options.vision else "no vision model",
+            "CLIP" if options.clip else "offline embedders",
+        ]
+    )
+
+
 class AnalysisOptionsInvalid(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)

@@ -149,3 +149,60 @@ def test_feedback_and_flags_on_a_private_catalogs_material_are_404_to_everyone_n
         f"{url}/api/v1/materials/{slate.pk}/flag/", json={"reason": "not slate"}, headers=granted
     )
     assert flagged.status_code == 201
+
+
+def _sidebar(html: str) -> str:
+    """The search form's filters (the sidebar), where the facets' names and counts are."""
+    start = html.index("<form")
+    return html[start : html.index("</form>", start)]
+
+
+def test_the_filter_sidebar_names_and_counts_no_private_catalog_to_those_not_granted(
+    live_server, providers, private, sample_catalog, catalog_builder
+):
+    slate = private[0]
+    url = live_server.url
+    catalog_builder.add(
+        "Private oak", COLORS["brown"], category="wood", material_type="wood", catalog="other"
+    )
+    # Slate is the only stone, the only honed material and the only one in catalog "other"
+    seen = [
+        _sidebar(http.get(f"{url}/", params=params).text)
+        for params in ({}, {"text": "grey"}, {"finish": "polished"}, {"material_type": "marble"})
+    ]
+    partial = http.get(f"{url}/search/results/", params={"q": "0" * 32}).text
+    for sidebar in seen:
+        assert ">Other" not in sidebar
+        assert 'value="other"' not in sidebar.lower()
+        assert f'value="{slate.catalog_id}"' not in sidebar
+        assert "Stone" not in sidebar
+        assert "Honed" not in sidebar
+    assert "Stone" not in partial
+    assert "Honed" not in partial
+    # the counts are of the visible materials only: oak and walnut, not the private oak
+    for sidebar in seen[:2]:
+        assert "Wood (2)" in sidebar
+    # asking for the private catalog's id is as unknown as a catalog that does not exist
+    asked = http.get(f"{url}/", params={"catalog": slate.catalog_id, "material_type": "stone"})
+    assert "Slate" not in asked.text
+    assert "Slate" not in http.get(f"{url}/", params={"catalog": 10**6}).text
+
+
+def test_the_sidebar_shows_a_private_catalog_and_its_counts_to_a_member(
+    providers, private, sample_catalog, catalog_builder, client
+):
+    slate = private[0]
+    catalog_builder.add(
+        "Private oak", COLORS["brown"], category="wood", material_type="wood", catalog="other"
+    )
+    member = get_user_model().objects.create_user("member", password="pw-member-1")
+    PrivateCatalog.objects.get().members.add(member)
+    anonymous = _sidebar(client.get("/").content.decode())
+    client.force_login(member)
+    sidebar = _sidebar(client.get("/").content.decode())
+    assert f'value="{slate.catalog_id}"' in sidebar
+    assert "Stone" in sidebar
+    assert "Wood (3)" in sidebar
+    assert f'value="{slate.catalog_id}"' not in anonymous
+    assert "Stone" not in anonymous
+    assert "Wood (2)" in anonymous

@@ -20,7 +20,7 @@ from search.prepared import Statement, prepared_execute
 from search.query import SearchFilters, SearchQuery, filters_parse
 from search.results import SearchAnswer
 from search.selectors import material_query_inputs, result_materials_by_id
-from search.services import search_run
+from search.services.run import search_run
 from search.state import (
     QueryState,
     answer_cache_get,

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from search.query import SearchQuery
-from search.services import search_run
+from search.services.run import search_run
 from search.side_by_side import side_by_side, side_by_side_close
 from tests.search.conftest import COLORS
 
