@@ -75,6 +75,7 @@ def execute(
         fusion=state.fusion,
         weights=state.weights,
         query_description=state.description,
+        analysis_note=state.description_note,
     )
 
 

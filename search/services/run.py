@@ -39,14 +39,15 @@ def _query_described(
 ) -> None:
     """The query image's description into the state when it is known (cached, or analysed
     here with `refine="inline"`), else the state's refinement is pending."""
-    description = cached_query_description(sha256=query.image.sha256, describer=providers.describer)
-    if description is None and refine == "inline":
-        description = query_description(
+    described = cached_query_description(sha256=query.image.sha256, describer=providers.describer)
+    if described is None and refine == "inline":
+        described = query_description(
             pixels=query.image.pixels, sha256=query.image.sha256, describer=providers.describer
         )
-    if description is None:
+    if described is None:
         state.refinement = REFINEMENT_PENDING
         return
+    description, state.description_note = described  # the note: what the depth could not do
     state.description = {**description, **text_overrides}
     state.description_vector = description_text_vector(
         description=description, embedder=providers.text_embedder
