@@ -86,7 +86,15 @@ def key_status(key: ApiKey, now=None) -> str:
 
 def hidden_catalogs_for(request) -> tuple[int, ...]:
     """The private catalogs `request`'s asker may not see: all of them but those granted to
-    its API key, or to its signed-in user (a member); staff signed in see every one."""
+    its API key, or to its signed-in user (a member); staff signed in see every one. Read
+    once a request (the asker is known by then: the views call it)."""
+    known = getattr(request, "_swatch_hidden_catalogs", None)
+    if known is None:
+        known = request._swatch_hidden_catalogs = _hidden_catalogs(request)
+    return known
+
+
+def _hidden_catalogs(request) -> tuple[int, ...]:
     private = set(PrivateCatalog.objects.values_list("catalog_id", flat=True))
     if not private:
         return ()

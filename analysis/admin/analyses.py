@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from analysis.admin.common import CurationAdminMixin
+from analysis.admin.rerun import rerun_options_page
+from analysis.depth import AnalysisOptions, options_words
 from analysis.models import Embedding, VisualAnalysis
 from analysis.selectors import analysis_failed_list
 from analysis.services import analysis_queue_for_images
@@ -63,12 +65,27 @@ class VisualAnalysisAdmin(CurationAdminMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/analysis/dead_letters.html", context)
 
-    @admin.action(description="Queue the analysis again", permissions=["change"])
-    def queue_again(self, request: HttpRequest, queryset: QuerySet[VisualAnalysis]) -> None:
-        queued = analysis_queue_for_images(
-            image_ids=list(queryset.values_list("image_id", flat=True))
+    @admin.action(description="Queue the analysis again…", permissions=["change"])
+    def queue_again(
+        self, request: HttpRequest, queryset: QuerySet[VisualAnalysis]
+    ) -> HttpResponse | None:
+        def queue(rows: list, options: AnalysisOptions) -> None:
+            queued = analysis_queue_for_images(
+                image_ids=[row.image_id for row in rows], analysis=options.as_dict()
+            )
+            self.message_user(
+                request, f"queued {queued} analyses ({options_words(options)})", messages.SUCCESS
+            )
+
+        return rerun_options_page(
+            self,
+            request,
+            queryset,
+            action="queue_again",
+            title="Queue analyses again",
+            overwrite_curated=None,
+            queue=queue,
         )
-        self.message_user(request, f"queued {queued} analyses", messages.SUCCESS)
 
 
 @admin.register(Embedding)

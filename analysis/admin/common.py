@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from analysis.admin.rerun import rerun_options_page
 from analysis.admin.review import ReviewPageMixin
 from analysis.curation.labels import curated_labels_export
 from analysis.curation.selectors import (
@@ -24,6 +25,7 @@ from analysis.curation.services import (
     analyses_reject,
     analysis_rerun,
 )
+from analysis.depth import AnalysisOptions, options_words
 from analysis.models import VisualAnalysis
 
 REVIEW_ACTIONS = ("save", "approve", "reject", "rerun")
@@ -108,24 +110,48 @@ class CurationAdminMixin(ReviewPageMixin):
         self._report(request, "Rejected", outcome.done, outcome.refused)
 
     @admin.action(
-        description="Re-run analysis (queued; curated ones keep their description)",
+        description="Re-run analysis… (queued; curated ones keep their description)",
         permissions=["change"],
     )
-    def rerun_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queued = analysis_rerun(analyses=list(queryset), actor=request.user)
-        self.message_user(request, f"Queued {queued} analyses.", messages.SUCCESS)
+    def rerun_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._rerun_with_options(request, queryset, overwrite_curated=False)
 
     @admin.action(
-        description="Re-run analysis, overwriting curated descriptions", permissions=["change"]
+        description="Re-run analysis…, overwriting curated descriptions", permissions=["change"]
     )
-    def rerun_overwriting_curated(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queued = analysis_rerun(analyses=list(queryset), actor=request.user, overwrite_curated=True)
-        self.message_user(
+    def rerun_overwriting_curated(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> HttpResponse | None:
+        return self._rerun_with_options(request, queryset, overwrite_curated=True)
+
+    def _rerun_with_options(self, request, queryset, *, overwrite_curated: bool):
+        def queue(rows: list, options: AnalysisOptions) -> None:
+            queued = analysis_rerun(
+                analyses=rows,
+                actor=request.user,
+                overwrite_curated=overwrite_curated,
+                options=options,
+            )
+            said = "; curated descriptions will be replaced (kept in the audit trail)"
+            self.message_user(
+                request,
+                f"Queued {queued} analyses ({options_words(options)})"
+                + (said if overwrite_curated else "")
+                + ".",
+                messages.WARNING if overwrite_curated else messages.SUCCESS,
+            )
+
+        name = "rerun_overwriting_curated" if overwrite_curated else "rerun_selected"
+        return rerun_options_page(
+            self,
             request,
-            f"Queued {queued} analyses; curated descriptions will be replaced (kept in the "
-            "audit trail).",
-            messages.WARNING,
-        )
+            queryset,
+            action=name,
+            title="Re-run analyses, overwriting curated ones" if overwrite_curated
+            else "Re-run analyses",
+            overwrite_curated=overwrite_curated,
+            queue=queue,
+        )  # fmt: skip
 
     @admin.action(description="Export curated labels of the selected (CSV)", permissions=["view"])
     def export_curated_labels(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:

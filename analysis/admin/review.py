@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from analysis.admin.forms import DescriptionForm
+from analysis.admin.rerun import AnalysisOptionsForm
 from analysis.curation.corrections import analysis_correct
 from analysis.curation.diff import correction_summary, description_diff
 from analysis.curation.review import (
@@ -42,6 +43,7 @@ from analysis.curation.services import (
     analysis_rerun,
     analysis_version,
 )
+from analysis.depth import analysis_options_parse, options_words
 from analysis.models import VisualAnalysis
 from analysis.services import analysis_is_curated
 
@@ -52,6 +54,15 @@ def rerun_answerer() -> str:
     """Who answers a re-run: the vision model when one is configured, else the offline one."""
     configured = settings.SWATCH_PROVIDERS.get("VISION", "offline") != "offline"
     return "the vision model" if configured else "the offline analyser"
+
+
+def queued_options_words(analysis: VisualAnalysis) -> str:
+    """The analysis options it was last queued with, as words ("" if the defaults)."""
+    queued = analysis.queue_options if isinstance(analysis.queue_options, dict) else {}
+    try:
+        return options_words(analysis_options_parse(queued.get("analysis")))
+    except ValueError:
+        return ""
 
 
 class ReviewPageMixin:
@@ -155,8 +166,14 @@ class ReviewPageMixin:
     def _rerun(self, request: HttpRequest, analysis: VisualAnalysis) -> None:
         curated = analysis_is_curated(analysis=analysis)
         overwrite = curated and request.POST.get("overwrite_curated") == "on"
+        form = AnalysisOptionsForm(request.POST, prefix="rerun")
+        if not form.is_valid():
+            raise CurationError("invalid", f"Re-run options: {form.errors.as_text()}")
         queued = analysis_rerun(
-            analyses=[analysis], actor=request.user, overwrite_curated=overwrite
+            analyses=[analysis],
+            actor=request.user,
+            overwrite_curated=overwrite,
+            options=form.options(),
         )
         if not queued:
             raise CurationError(
@@ -168,8 +185,11 @@ class ReviewPageMixin:
             said = "the curated description will be replaced; the audit trail can restore it"
         else:
             said = "this page shows the new analysis once the worker is done"
+        answerer = rerun_answerer() if form.options().vision else "the offline analyser"
         self.message_user(
-            request, f"Queued #{analysis.pk} for {rerun_answerer()}: {said}.", messages.SUCCESS
+            request,
+            f"Queued #{analysis.pk} for {answerer} ({options_words(form.options())}): {said}.",
+            messages.SUCCESS,
         )
 
     def _undo_message(self, request: HttpRequest, analysis: VisualAnalysis) -> str:
@@ -231,5 +251,7 @@ class ReviewPageMixin:
             "runner_ups": type_runner_ups(analysis=analysis),
             "curated": analysis_is_curated(analysis=analysis),
             "answerer": rerun_answerer(),
+            "rerun_form": AnalysisOptionsForm(prefix="rerun"),
+            "queue_words": queued_options_words(analysis),
         }
         return TemplateResponse(request, "admin/analysis/review.html", context, status=status)

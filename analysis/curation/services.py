@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analysis.curation.revision import descriptions_revision_bump
+from analysis.depth import AnalysisOptions, options_words
 from analysis.models import (
     AnalysisAuditEntry,
     AnalysisFlag,
@@ -169,14 +170,21 @@ def analysis_flag(*, analysis: VisualAnalysis, actor: User, reason: str) -> Anal
 
 
 def analysis_rerun(
-    *, analyses: Iterable[VisualAnalysis], actor: User, overwrite_curated: bool = False
+    *,
+    analyses: Iterable[VisualAnalysis],
+    actor: User,
+    overwrite_curated: bool = False,
+    options: AnalysisOptions | None = None,
 ) -> int:
-    """Queue the vision model again for these analyses (a django-q2 task each, after commit).
+    """Queue the vision model again for these analyses (a django-q2 task each, after commit),
+    with the analysis `options` asked for (vision, clip, depth: stamped on each row's
+    `queue_options` and named in its audit entry).
 
     Curated ones keep their description (only their embeddings are refreshed) unless
     `overwrite_curated`; then the description they lose is kept in the audit entry.
     Returns how many were queued.
     """
+    asked = options_words(options) if options is not None else ""
     ids = [a.pk for a in analyses]
     with transaction.atomic():
         rows = list(
@@ -198,6 +206,7 @@ def analysis_rerun(
                 if curated[row.pk] and not overwrite_curated
                 else "queued for a new analysis"
             )
+            note += f" ({asked})" if asked else ""
             audit_entry_create(
                 analysis=row, actor=actor, action=AuditAction.RERUN, changes=changes, note=note
             )
@@ -205,6 +214,7 @@ def analysis_rerun(
             image_ids=[row.image_id for row in rows],
             force=True,
             force_curated=overwrite_curated,
+            analysis=options.as_dict() if options is not None else None,
         )
 
 

@@ -22,6 +22,7 @@ from analysis.description import DescriptionInvalid, description_parse
 from analysis.embedding_models import EmbeddingModel
 from analysis.models import Embedding, VisualAnalysis
 from analysis.pipeline import AnalysisQualityError, vector_checked
+from analysis.registry.bulk_load import EmbeddingBulkLoad, VectorRow
 from analysis.registry.embedders import embedder_for
 from analysis.registry.selectors import target_images_sql
 from materials.intake import embedding_input
@@ -98,8 +99,11 @@ def _vectors(model: EmbeddingModel, payloads: list) -> list:
     return [vector_checked(v, dimensions=model.dimensions, what=model.name) for v in batch.vectors]
 
 
-def reembed_batch(*, model: EmbeddingModel, image_ids: Sequence[int]) -> ReembedSummary:
-    """Embed one batch with `model` and write its vectors in one statement."""
+def reembed_batch(
+    *, model: EmbeddingModel, image_ids: Sequence[int], load: EmbeddingBulkLoad | None = None
+) -> ReembedSummary:
+    """Embed one batch with `model` and write its vectors: in one statement, or handed to
+    `load` (a bulk load of many batches: COPY, the index built after)."""
     summary = ReembedSummary()
     reader = _image_inputs if model.kind == "image" else _text_inputs
     inputs = reader(image_ids, summary)
@@ -107,25 +111,27 @@ def reembed_batch(*, model: EmbeddingModel, image_ids: Sequence[int]) -> Reembed
         return summary
     vectors = _vectors(model, [payload for _, _, payload in inputs])
     rows = [
-        Embedding(
-            image_id=image_id,
-            kind=model.kind,
-            model=model.name,
-            dimensions=model.dimensions,
-            vector=vector.tolist(),
-            source_sha256=source,
-        )
+        VectorRow(image_id=image_id, vector=vector, source_sha256=source)
         for (image_id, source, _), vector in zip(inputs, vectors, strict=True)
     ]
-    with transaction.atomic():
-        Embedding.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["image", "kind", "model"],
-            update_fields=["vector", "dimensions", "source_sha256"],
-        )
+    if load is None:
+        with reembed_load(model=model, expected_rows=0) as single:
+            single.add(rows)
+    else:
+        load.add(rows)
     summary.embedded = len(rows)
     return summary
+
+
+def reembed_load(
+    *, model: EmbeddingModel, expected_rows: int, min_rows: int | None = None
+) -> EmbeddingBulkLoad:
+    """The writer of a run of `expected_rows` vectors (`reembed_catalog --sync`): bulk from
+    `min_rows` (default `SWATCH["BULK_LOAD_MIN_ROWS"]`), row by row below it."""
+    return EmbeddingBulkLoad(
+        model=model.name, kind=model.kind, dimensions=model.dimensions,
+        expected_rows=expected_rows, min_rows=min_rows,
+    )  # fmt: skip
 
 
 def batches(ids: Sequence[int], size: int) -> list[list[int]]:

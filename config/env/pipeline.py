@@ -27,6 +27,13 @@ INGEST_BATCH_SIZE = declare(
     "Images embedded per batch by `analyze_catalog --sync` (the offline embedder is fastest "
     "at 8–32).",
 )
+BULK_LOAD_MIN_ROWS = declare(
+    "SWATCH_BULK_LOAD_MIN_ROWS",
+    "10000",
+    "A load of at least this many vectors of one model (`reembed_catalog --sync`) is written "
+    "with COPY, the model's vector indexes dropped first and built again after it; a smaller "
+    "one is upserted row by row into the indexes.",
+)
 PIPELINE_PROVIDERS = declare(
     "SWATCH_PIPELINE_PROVIDERS",
     "analysis.pipeline.pipeline_providers_from_factory",

@@ -71,6 +71,7 @@ SWATCH.update(
         "EMBEDDING_CACHE_TTL": env.get_int(env.EMBEDDING_CACHE_TTL),
         "ANALYSIS_CACHE_TTL": env.get_int(env.ANALYSIS_CACHE_TTL),
         "INGEST_BATCH_SIZE": max(1, env.get_int(env.INGEST_BATCH_SIZE)),
+        "BULK_LOAD_MIN_ROWS": max(1, env.get_int(env.BULK_LOAD_MIN_ROWS)),
         "PIPELINE_PROVIDERS": env.get_str(env.PIPELINE_PROVIDERS),
         "REAP_EVERY_MINUTES": max(1, env.get_int(env.REAP_EVERY_MINUTES)),
         # Called by `import_catalog` with the ids of new images (materials must not import

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.models import ApiKey
+from access.selectors import hidden_catalogs_for
 from config.client_address import client_address
 from search.api.parsers import BoundedJSONParser
 from search.api.schema import COMMON_ERRORS, error_responses
@@ -116,7 +117,12 @@ class FeedbackView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         voter = _voter(request, fields.pop("visitor", None))
-        event, created = feedback_record(**fields, voter=voter, catalog_ids=_key_catalogs(request))
+        event, created = feedback_record(
+            **fields,
+            voter=voter,
+            catalog_ids=_key_catalogs(request),
+            hidden_catalogs=hidden_catalogs_for(request._request),  # a private catalog's: 404
+        )
         event.replaced = not created
         return Response(
             FeedbackSerializer(event).data,
@@ -138,7 +144,10 @@ class MaterialFlagView(APIView):
         data = FlagRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         flag = description_flag(
-            material_id=material_id, reason=data.validated_data["reason"], actor=request.user
+            material_id=material_id,
+            reason=data.validated_data["reason"],
+            actor=request.user,
+            hidden_catalogs=hidden_catalogs_for(request._request),
         )
         body = {"id": flag.pk, "material_id": material_id, "reason": flag.reason, "status": "open"}
         return Response(FlagSerializer(body).data, status=status.HTTP_201_CREATED)

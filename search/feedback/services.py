@@ -25,7 +25,7 @@ from search.providers import SearchProviders
 from search.query import SearchQuery
 from search.results import SearchAnswer
 from search.selectors import material_analysis
-from search.services import search_run
+from search.services.run import search_run
 
 MAX_POSITION = 10_000
 MAX_REASON = 300
@@ -114,6 +114,17 @@ def _position(record: SearchRecord, material_id: int, position: int | None) -> i
         return None
 
 
+def _visible_material(material_id: int, hidden_catalogs: tuple[int, ...]) -> Material:
+    material = (
+        Material.objects.filter(pk=material_id).exclude(catalog_id__in=hidden_catalogs).first()
+    )
+    if material is None:
+        raise SearchError(
+            "material_not_found", "No such material.", field="material_id", status=404
+        )
+    return material
+
+
 def feedback_record(
     *,
     query_id: str,
@@ -122,10 +133,12 @@ def feedback_record(
     voter: str,
     position: int | None = None,
     catalog_ids: set[int] | None = None,
+    hidden_catalogs: tuple[int, ...] = (),
 ) -> tuple[FeedbackEvent, bool]:
     """Store one piece of feedback on a result of a query; (event, created). A vote replaces
     the voter's earlier vote on the same result (created is then False). `catalog_ids`: the
-    catalogs the caller may speak for (None: any)."""
+    catalogs the caller may speak for (None: any); a material of `hidden_catalogs` (private
+    ones the caller may not see) is as unknown as one that does not exist: 404."""
     if kind not in FeedbackKind.values:
         raise SearchError(
             "invalid_kind", f"kind must be one of {', '.join(FeedbackKind.values)}.", field="kind"
@@ -133,11 +146,7 @@ def feedback_record(
     record = SearchRecord.objects.filter(query_id=query_id).first()
     if record is None:
         raise SearchError("query_not_found", "No such search.", field="query_id", status=404)
-    material = Material.objects.filter(pk=material_id).first()
-    if material is None:
-        raise SearchError(
-            "material_not_found", "No such material.", field="material_id", status=404
-        )
+    material = _visible_material(material_id, hidden_catalogs)
     if catalog_ids is not None and material.catalog_id not in catalog_ids:
         raise SearchError(
             "catalog_not_allowed",
@@ -167,14 +176,12 @@ def feedback_record(
         )
 
 
-def description_flag(*, material_id: int, reason: str, actor) -> AnalysisFlag:
+def description_flag(
+    *, material_id: int, reason: str, actor, hidden_catalogs: tuple[int, ...] = ()
+) -> AnalysisFlag:
     """A designer says the material's description is wrong: its analysis enters the review
     queue with the reason, until a curator's decision resolves the flag."""
-    material = Material.objects.filter(pk=material_id).first()
-    if material is None:
-        raise SearchError(
-            "material_not_found", "No such material.", field="material_id", status=404
-        )
+    material = _visible_material(material_id, hidden_catalogs)
     analysis = material_analysis(material)
     if analysis is None:
         raise SearchError(

@@ -78,7 +78,9 @@ def feedback_vote(request: HttpRequest) -> HttpResponse:
     try:
         fields = _vote_fields(request)
         _rate(request)
-        event, created = feedback_record(**fields, voter=_voter(request))
+        event, created = feedback_record(
+            **fields, voter=_voter(request), hidden_catalogs=hidden_catalogs_for(request)
+        )
     except SearchError as exc:
         body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
         return JsonResponse(body, status=exc.status)
@@ -104,6 +106,7 @@ def click_record(request: HttpRequest, material_id: int) -> None:
             kind=FeedbackKind.CLICK,
             voter=_voter(request),
             position=position,
+            hidden_catalogs=hidden_catalogs_for(request),
         )
     except (SearchError, RateLimited) as exc:  # the page shows anyway; the click is lost
         logger.info("click on material %s not recorded: %s", material_id, exc)

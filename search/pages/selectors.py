@@ -44,29 +44,39 @@ def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def _present_colors() -> set[str]:
+def _present_colors(hidden_catalogs: tuple[int, ...]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT c->>'name' FROM material_visual_analysis a, "
+            "SELECT DISTINCT c->>'name' FROM material_visual_analysis a "
+            "JOIN materials_materialimage i ON i.id = a.image_id, "
             "jsonb_array_elements(CASE WHEN jsonb_typeof(a.description->'colors') = 'array' "
             "THEN a.description->'colors' ELSE '[]'::jsonb END) c "
-            "WHERE a.status = ANY(%s)",
-            [list(DESCRIBED)],
+            "WHERE a.status = ANY(%s) AND NOT i.catalog_id = ANY(%s::bigint[])",
+            [list(DESCRIBED), list(hidden_catalogs)],
         )
         return {row[0] for row in cursor.fetchall() if row[0]}
 
 
-def facet_values() -> Facets:
-    """The values present in the catalog, so that no filter offers what cannot match."""
-    described = VisualAnalysis.objects.filter(status__in=DESCRIBED)
+def facet_values(*, hidden_catalogs: tuple[int, ...] = ()) -> Facets:
+    """The values present in the catalog, so that no filter offers what cannot match; none
+    of `hidden_catalogs` (private ones the asker may not see: neither their names nor a value
+    only they hold)."""
+    described = VisualAnalysis.objects.filter(status__in=DESCRIBED).exclude(
+        image__catalog_id__in=hidden_catalogs
+    )
     material_types = sorted(
         set(described.exclude(material_type="").values_list("material_type", flat=True))
     )
     finishes = sorted(
         set(described.values_list("description__finish", flat=True)) - {None, "", "unknown"}
     )
-    names = _present_colors()
-    catalogs = Catalog.objects.filter(materials__isnull=False).distinct().values_list("id", "name")
+    names = _present_colors(hidden_catalogs)
+    catalogs = (
+        Catalog.objects.filter(materials__isnull=False)
+        .exclude(pk__in=hidden_catalogs)
+        .distinct()
+        .values_list("id", "name")
+    )
     return Facets(
         catalogs=[FacetOption(str(pk), name) for pk, name in catalogs],
         material_types=[FacetOption(t, t.capitalize()) for t in material_types],
@@ -87,15 +97,21 @@ _FACET_FILTER_KEYS = {
 }
 
 
-def facets_counted(*, values: Facets, filters: SearchFilters | None = None) -> Facets:
-    """`values` with each one's count of the materials it keeps beside the other `filters`."""
+def facets_counted(
+    *, values: Facets, filters: SearchFilters | None = None, hidden_catalogs: tuple[int, ...] = ()
+) -> Facets:
+    """`values` with each one's count of the materials it keeps beside the other `filters`,
+    never counting a material of `hidden_catalogs`."""
     options = {}
     for attribute, (facet, key) in _FACET_FILTER_KEYS.items():
         options[facet] = [
             (o.value, filters_parse(raw={key: [o.value] if key == "colors" else o.value}))
             for o in getattr(values, attribute)
         ]
-    counts = facet_counts(filters=filters or SearchFilters(), values=options)
+    filters = filters or SearchFilters()
+    if hidden_catalogs:
+        filters = dataclasses.replace(filters, hidden_catalog_ids=tuple(hidden_catalogs))
+    counts = facet_counts(filters=filters, values=options)
     return Facets(
         **{
             attribute: [
@@ -105,10 +121,6 @@ def facets_counted(*, values: Facets, filters: SearchFilters | None = None) -> F
             for attribute, (facet, _) in _FACET_FILTER_KEYS.items()
         }
     )
-
-
-def search_facets(*, filters: SearchFilters | None = None) -> Facets:
-    return facets_counted(values=facet_values(), filters=filters)
 
 
 @dataclass(frozen=True)

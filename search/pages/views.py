@@ -71,7 +71,8 @@ def _submitted(data) -> bool:
 
 
 def _form(request: HttpRequest, data, bound: bool) -> tuple[SearchForm, dict]:
-    values = facet_values()
+    hidden = hidden_catalogs_for(request)  # private catalogs: not named, not counted
+    values = facet_values(hidden_catalogs=hidden)
     form = SearchForm(data if bound else None, request.FILES or None, facets=values)
     filters = None
     if bound and form.is_valid():
@@ -79,7 +80,7 @@ def _form(request: HttpRequest, data, bound: bool) -> tuple[SearchForm, dict]:
             filters = filters_parse(raw=form.filters())
         except SearchError:
             filters = None
-    form.use_facets(facets_counted(values=values, filters=filters))
+    form.use_facets(facets_counted(values=values, filters=filters, hidden_catalogs=hidden))
     context = {
         "form": form,
         "filter_fields": [form[name] for name in SELECT_FILTERS],
@@ -254,12 +255,13 @@ def _rate_limited(request, form: SearchForm, context: dict, exc: RateLimited) ->
 def search_results_partial(request: HttpRequest) -> HttpResponse:
     """The results section alone, for the page's script: progressive refinement and paging.
     It takes the page's own address parameters (text, filters), for its page links."""
-    form = SearchForm(request.GET, facets=facet_values())
+    hidden = hidden_catalogs_for(request)
+    form = SearchForm(request.GET, facets=facet_values(hidden_catalogs=hidden))
     form.is_valid()
     context: dict = {"form": form, "kind": "image" if request.GET.get("img") else "text"}
     try:
         rate_check(user_id=_user_id(request), address=client_address(request), scope="lookup")
-        query_id, hidden = request.GET.get("q", ""), hidden_catalogs_for(request)
+        query_id = request.GET.get("q", "")
         page = _page_number(request)
         context["paged"] = page_answer_get(query_id=query_id, page=page, hidden_catalogs=hidden)
     except SearchError as exc:

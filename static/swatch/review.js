@@ -6,8 +6,11 @@
   if (!form) return;
   var dirty = false;
   function edited(event) {
-    // The "replace the curated description" box is part of the re-run, not an edit.
-    if (event.target.id !== "id_overwrite_curated") dirty = true;
+    // The "replace the curated description" box and the re-run options are part of the
+    // re-run, not an edit.
+    if (event.target.id === "id_overwrite_curated") return;
+    if (event.target.closest("#rerun-options")) return;
+    dirty = true;
   }
   form.addEventListener("input", edited);
   form.addEventListener("change", edited);

@@ -250,10 +250,11 @@ def test_rerun_button_queues_a_task_and_does_not_analyse_in_the_request(
     assert AnalysisAuditEntry.objects.get(analysis=analysis).action == AuditAction.RERUN
 
 
-def _bulk(client, action: str, analyses, changelist: str = QUEUE):
+def _bulk(client, action: str, analyses, changelist: str = QUEUE, **fields):
+    """The changelist's action form; `apply=…`: the re-run's options page, confirmed."""
     return client.post(
         changelist,
-        {"action": action, ACTION_CHECKBOX_NAME: [str(a.pk) for a in analyses]},
+        {"action": action, ACTION_CHECKBOX_NAME: [str(a.pk) for a in analyses], **fields},
         follow=True,
     )
 
@@ -299,9 +300,10 @@ def test_corrections_stick_across_a_reanalysis_unless_the_curator_overwrites(
     # when both are re-run (bulk action, queued) and the worker runs the tasks
     with django_capture_on_commit_callbacks(execute=True):
         response = _bulk(
-            admin_client, "rerun_selected", [corrected, other], "/admin/analysis/visualanalysis/"
-        )
-    assert "Queued 2 analyses." in response.content.decode()
+            admin_client, "rerun_selected", [corrected, other], "/admin/analysis/visualanalysis/",
+            apply="Queue",
+        )  # fmt: skip
+    assert "Queued 2 analyses (depth detailed, vision model, CLIP)." in response.content.decode()
     assert OrmQ.objects.count() == 2
     run_queued_tasks()
 
@@ -330,6 +332,7 @@ def test_corrections_stick_across_a_reanalysis_unless_the_curator_overwrites(
             "rerun_overwriting_curated",
             [corrected],
             "/admin/analysis/visualanalysis/",
+            apply="Queue",
         )
     run_queued_tasks()
 

@@ -6,7 +6,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from analysis.registry.reembed import batches, reembed_batch, reembed_enqueue, reembed_targets
+from analysis.registry.reembed import (
+    batches,
+    reembed_batch,
+    reembed_enqueue,
+    reembed_load,
+    reembed_targets,
+)
 from analysis.registry.selectors import UnknownModel, coverage, coverage_total, model_get
 from materials.models import Catalog
 
@@ -25,6 +31,13 @@ class Command(BaseCommand):
         parser.add_argument("--catalog", help="Catalog name (default: every catalog).")
         parser.add_argument("--batch-size", type=int, default=16)
         parser.add_argument("--sync", action="store_true", help="Embed here, batch by batch.")
+        parser.add_argument(
+            "--bulk-min-rows",
+            type=int,
+            default=None,
+            help="With --sync: from this many vectors on, write them with COPY and build the "
+            "model's index after (default: SWATCH_BULK_LOAD_MIN_ROWS).",
+        )
         parser.add_argument(
             "--wait", action="store_true", help="After queueing, show progress until covered."
         )
@@ -49,30 +62,40 @@ class Command(BaseCommand):
             if options["wait"]:
                 self._wait(model, catalog)
             return
-        self._run(model, ids, options["batch_size"], label)
+        self._run(model, ids, options["batch_size"], label, options["bulk_min_rows"])
 
-    def _run(self, model, ids: list[int], size: int, label: str) -> None:
+    def _run(self, model, ids: list[int], size: int, label: str, bulk_min_rows) -> None:
         stopping: list[int] = []
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
         embedded = failed = 0
+        load = reembed_load(model=model, expected_rows=len(ids), min_rows=bulk_min_rows)
         try:
-            with tqdm(
-                total=len(ids),
-                unit="img",
-                desc=f"reembed {model.name}",
-                file=self.stderr._out,
-                disable=None,
-            ) as bar:
+            with (
+                load,
+                tqdm(
+                    total=len(ids),
+                    unit="img",
+                    desc=f"reembed {model.name}",
+                    file=self.stderr._out,
+                    disable=None,
+                ) as bar,
+            ):
                 for chunk in batches(ids, size):
                     if stopping:
                         break
-                    summary = reembed_batch(model=model, image_ids=chunk)
+                    summary = reembed_batch(model=model, image_ids=chunk, load=load)
                     embedded, failed = embedded + summary.embedded, failed + summary.failed
                     for reason in summary.reasons:
                         self.stderr.write(f"failed: {reason}")
                     bar.update(len(chunk))
         finally:
             signal.signal(signal.SIGTERM, previous)
+        if load.bulk:
+            copy, index = load.seconds.get("copy", 0.0), load.seconds.get("index", 0.0)
+            self.stderr.write(
+                f"bulk load: {load.written} vectors copied in {copy:.1f} s, "
+                f"index rebuilt in {index:.1f} s"
+            )
         if stopping:
             self.stdout.write(
                 f"interrupted: embedded {embedded} of {len(ids)}; run again to resume"
