@@ -8,8 +8,6 @@ model's i-th hit, then the old model's i-th hit among the uncovered materials, a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.db import connection
 
 from search.encoding import as_list, query_image_vector
@@ -18,7 +16,7 @@ from search.providers import SearchProviders
 from search.query import SearchQuery
 from search.state import QueryState
 from search.strategies.sql import EMBEDDING, IMAGE
-from search.strategies.vector import vector_search
+from search.strategies.vector import FacetRow, SearchWithRows, vector_search_with_rows
 
 
 def fallback_encode(*, state: QueryState, query: SearchQuery, providers: SearchProviders) -> None:
@@ -55,27 +53,27 @@ def interleave(first: list[Hit], second: list[Hit], limit: int) -> list[Hit]:
     return merged[:limit]
 
 
-def covering(state: QueryState, search: Callable[..., list[Hit]]) -> Callable[..., list[Hit]]:
-    """`search` (a `vector_search` partial of the active model), with the uncovered
+def covering(state: QueryState, search: SearchWithRows) -> SearchWithRows:
+    """`search` (a `vector_search_with_rows` partial of the active model), with the uncovered
     materials answered by the fallback model when the state has its query vector."""
     if state.fallback_vector is None:
         return search
 
-    def run(**kwargs) -> list[Hit]:
-        hits = search(**kwargs)
+    def run(**kwargs) -> tuple[list[Hit], dict[int, FacetRow]]:
+        hits, rows = search(**kwargs)
         keywords = {**search.keywords, **kwargs}  # type: ignore[attr-defined]
         keywords.update(
             vector=state.fallback_vector,
             model=state.fallback_model,
             dimensions=state.fallback_dimensions,
         )
-        old = vector_search(**keywords)
+        old, old_rows = vector_search_with_rows(**keywords)
         found = {hit.material_id for hit in hits}
         candidates = [hit for hit in old if hit.material_id not in found]
         covered = _covered(
             model=state.image_model, material_ids=[h.material_id for h in candidates]
         )
         uncovered = [hit for hit in candidates if hit.material_id not in covered]
-        return interleave(hits, uncovered, keywords["limit"])
+        return interleave(hits, uncovered, keywords["limit"]), {**rows, **old_rows}
 
     return run

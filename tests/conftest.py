@@ -69,12 +69,14 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True, scope="session")
 def _strategy_threads_closed(django_db_setup):
-    """The search's strategy threads hold connections to the test database: closed before
-    it is dropped."""
+    """The search's strategy and background threads hold connections to the test database:
+    closed before it is dropped."""
     yield
+    from search.background import background_close
     from search.side_by_side import side_by_side_close
 
     side_by_side_close()
+    background_close()
 
 
 @pytest.fixture

@@ -207,6 +207,11 @@ class SearchAnswerSerializer(serializers.Serializer):
     fusion = serializers.CharField()
     weights = serializers.DictField(child=serializers.FloatField())
     query_description = serializers.DictField()
+    analysis_note = serializers.CharField(
+        allow_blank=True,
+        help_text="What the query image's analysis could not do at the depth asked (the "
+        "offline analyser: finish, likely use and care); empty when nothing.",
+    )
 
 
 class MaterialListQuerySerializer(serializers.Serializer):
@@ -260,5 +265,7 @@ class MaterialSerializer(serializers.ModelSerializer):
             "material_type": analysis.material_type,
             "confidence": analysis.confidence,
             "source": analysis.source,
+            "depth": analysis.depth,
+            "depth_note": analysis.depth_note,  # what could not be done at that depth
             "description": analysis.description,
         }

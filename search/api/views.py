@@ -36,7 +36,7 @@ from search.errors import SearchError
 from search.feedback.services import search_run_recorded
 from search.query import search_query_build
 from search.selectors import material_get, material_list
-from search.services import search_answer_get
+from search.services.run import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 

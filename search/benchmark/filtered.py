@@ -19,7 +19,7 @@ from search.benchmark.recall import RECALL_K, exact_top, recall_at
 from search.benchmark.synthetic_rows import FILTER_ATTRIBUTES, attribute_mask
 from search.benchmark.timing import Latencies
 from search.query import SearchQuery, filters_parse
-from search.services import search_run
+from search.services.run import search_run
 
 FILTERS = {"filter_5pct": "tier", "filter_0_1pct": "lot"}
 VECTOR_ONLY = {"vector": 1.0, "properties": 0.0, "semantic": 0.0}

@@ -14,7 +14,7 @@ from analysis.providers.protocols import EmbeddingBatch, ProviderError
 from search.benchmark.synthetic import SyntheticCatalog
 from search.benchmark.timing import Latencies
 from search.query import SearchFilters, SearchQuery
-from search.services import search_run
+from search.services.run import search_run
 from search.strategies.sql import vector_index
 from search.strategies.vector import IMAGE_OVERFETCH, VectorPlan, vector_sql
 

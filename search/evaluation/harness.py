@@ -107,7 +107,7 @@ def harness_answers(
 ) -> tuple[list[SearchResult], Any]:
     """The first `size` results of the whole ranking (no cutoff) and the last answer."""
     from search.query import SearchQuery
-    from search.services import search_run
+    from search.services.run import search_run
 
     results: list[SearchResult] = []
     answer = None

@@ -14,7 +14,7 @@ from search.errors import SearchError
 from search.evaluation.metrics import mean
 from search.feedback.labels import FORMAT
 from search.query import MAX_LIMIT, search_query_build
-from search.services import search_run
+from search.services.run import search_run
 
 
 class JudgementsError(ValueError):

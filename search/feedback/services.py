@@ -25,7 +25,7 @@ from search.providers import SearchProviders
 from search.query import SearchQuery
 from search.results import SearchAnswer
 from search.selectors import material_analysis
-from search.services import search_run
+from search.services.run import search_run
 
 MAX_POSITION = 10_000
 MAX_REASON = 300

@@ -29,7 +29,7 @@ from search.metrics import RATE_LIMITED
 from search.query import MAX_LIMIT, QueryImage, filters_parse, search_query_build
 from search.ratelimit.limits import rate_consume, rate_ident
 from search.results import SearchAnswer
-from search.services import search_answer_get, search_run
+from search.services.run import search_answer_get, search_run
 
 PAGES_PER_ANSWER = 8
 # The inline preview doubles as the image of the next search (a filter change without JS):

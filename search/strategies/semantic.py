@@ -13,7 +13,7 @@ from search.database import connection
 from search.fusion import Hit
 from search.query import SearchFilters
 from search.strategies.sql import MATERIAL, MATERIAL_JOINS, filters_where
-from search.strategies.vector import FacetRow, QueryVector, vector_search
+from search.strategies.vector import FacetRow, QueryVector, vector_search_with_rows
 
 FTS_WEIGHT = 0.5
 # MiniLM puts paraphrases above ~0.6 and unrelated sentences near 0.1–0.3.
@@ -45,7 +45,7 @@ def fulltext_search(
         return [(material_id, float(rank)) for material_id, rank in cursor.fetchall()]
 
 
-def semantic_search(
+def semantic_search_with_rows(
     *,
     vector: QueryVector | None,
     model: str,
@@ -57,14 +57,17 @@ def semantic_search(
     max_scan_tuples: int = 20000,
     exact_scan_max_rows: int = 20000,
     exclude_material_ids: Iterable[int] = (),
-    rows: dict[int, FacetRow] | None = None,
     rows_of_best: int | None = None,
-) -> list[Hit]:
-    """`rows`, `rows_of_best`: as for `vector_search`, for the description-vector hits."""
+    read_rows: bool = True,
+) -> tuple[list[Hit], dict[int, FacetRow]]:
+    """The materials whose descriptions are nearest to `vector` and match `text`'s words,
+    best first; and the read-model rows of the description-vector hits (`rows_of_best`,
+    `read_rows`: as for `vector_search_with_rows`)."""
     excluded = list(exclude_material_ids)
     similarity: dict[int, float] = {}
+    rows: dict[int, FacetRow] = {}
     if vector is not None:
-        for hit in vector_search(
+        nearest, rows = vector_search_with_rows(
             vector=vector,
             model=model,
             dimensions=dimensions,
@@ -76,10 +79,10 @@ def semantic_search(
             max_scan_tuples=max_scan_tuples,
             exact_scan_max_rows=exact_scan_max_rows,
             exclude_material_ids=excluded,
-            rows=rows,
             rows_of_best=rows_of_best,
-        ):
-            similarity[hit.material_id] = hit.score
+            read_rows=read_rows,
+        )
+        similarity = {hit.material_id: hit.score for hit in nearest}
     words: dict[int, float] = {}
     if text.strip():
         ranks = fulltext_search(
@@ -101,4 +104,9 @@ def semantic_search(
         )
         for material_id in set(similarity) | set(words)
     ]
-    return sorted(hits, key=lambda h: (-h.score, h.material_id))[:limit]
+    return sorted(hits, key=lambda h: (-h.score, h.material_id))[:limit], rows
+
+
+def semantic_search(**search) -> list[Hit]:
+    """`semantic_search_with_rows`'s hits, without reading any read-model row."""
+    return semantic_search_with_rows(**search, read_rows=False)[0]

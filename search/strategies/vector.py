@@ -10,7 +10,7 @@ until `limit` rows pass the filter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +52,8 @@ HNSW_EF_SEARCH_MAX = 1000  # the largest hnsw.ef_search pgvector accepts
 # statement as an unfiltered search: its category, the compared fields of its description
 # as JSON text (parsed only by the strategy that compares them) and its result row.
 FacetRow = tuple[str, str | None, ResultRow]
+# A strategy search that returns its hits and the read-model rows it read along.
+SearchWithRows = Callable[..., tuple[list[Hit], dict[int, FacetRow]]]
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,58 @@ def _with_facets_sql(nearest: str) -> str:
     )
 
 
-def vector_search(
+def _fetched(*, plan: VectorPlan, sql: str, args: list, ef_search: int, max_scan_tuples: int):
+    """The rows of a plan's SQL, under its index-search settings."""
+    if plan.mode == "index" and connection.get_autocommit():
+        with connection.cursor() as cursor:
+            _session_ef_search(cursor, ef_search)
+            cursor.execute(sql, args)
+            return cursor.fetchall()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        _set_local(
+            cursor,
+            ef_search=ef_search,
+            iterative=plan.mode == "iterative",
+            max_scan_tuples=max_scan_tuples,
+        )
+        cursor.execute(sql, args)
+        return cursor.fetchall()
+
+
+def _facet_row(material_id: int, row: tuple) -> FacetRow:
+    category, compared, name, catalog, thumbnail, image = row[2:]
+    return (category or "", compared, (material_id, name, category, catalog, thumbnail, image))
+
+
+def _hits(
+    found: list[tuple], *, plan: VectorPlan, limit: int, threshold: float, excluded: set[int]
+) -> tuple[list[Hit], dict[int, FacetRow]]:
+    """The first `limit` materials of the rows, once each, and the read-model rows read along."""
+    hits: list[Hit] = []
+    rows: dict[int, FacetRow] = {}
+    seen: set[int] = set()
+    for row in found:
+        material_id, distance = row[0], row[1]
+        if material_id in seen or material_id in excluded:
+            continue
+        seen.add(material_id)
+        if len(row) > 2 and row[4] is not None:  # a row of `_with_facets_sql`, with its facets
+            rows[material_id] = _facet_row(material_id, row)
+        similarity = 1.0 - float(distance)
+        hits.append(
+            Hit(
+                material_id=material_id,
+                score=similarity,
+                good=similarity >= threshold,
+                details={"plan": plan.mode},
+            )
+        )
+        if len(hits) == limit:
+            break
+    return hits, rows
+
+
+def vector_search_with_rows(
     *,
     vector: QueryVector,
     model: str,
@@ -194,14 +247,14 @@ def vector_search(
     exact_scan_max_rows: int = 20000,
     exclude_material_ids: Iterable[int] = (),
     kind: str = "image",
-    rows: dict[int, FacetRow] | None = None,
     rows_of_best: int | None = None,
-) -> list[Hit]:
+    read_rows: bool = True,
+) -> tuple[list[Hit], dict[int, FacetRow]]:
     """The `limit` materials nearest to `vector` (cosine), best first; `good` when the
-    similarity reaches `threshold`. With `rows`, an unfiltered search fills it with the
-    read-model rows of its hits (of the first `rows_of_best` only, when given), read in the
-    same statement; a filtered one leaves it empty (with filters a result shows the first
-    image that passes them, which the read model does not know)."""
+    similarity reaches `threshold`; and the read-model rows of its hits (of the first
+    `rows_of_best` only, when given), read in the same statement by an unfiltered search. A
+    filtered one reads none (with filters a result shows the first image that passes them,
+    which the read model does not know), nor does one with `read_rows` off."""
     index = vector_index(model=model, kind=kind, dimensions=dimensions)
     excluded = set(exclude_material_ids)
     plan = vector_plan(
@@ -214,49 +267,19 @@ def vector_search(
     overfetch = IMAGE_OVERFETCH if kind == "image" else DESCRIPTION_OVERFETCH
     fetch = limit * overfetch + len(excluded)
     sql, args = vector_sql(plan=plan, index=index, vector=vector, filters=filters, fetch=fetch)
-    with_rows = rows is not None and plan.mode == "index"
-    if with_rows:
+    if read_rows and plan.mode == "index":
         best = limit if rows_of_best is None else rows_of_best
         sql, args = _with_facets_sql(sql), [*args, list(excluded), limit, best]
-    ef_search = min(max(ef_search, fetch), HNSW_EF_SEARCH_MAX)  # pgvector refuses more
-    if plan.mode == "index" and connection.get_autocommit():
-        with connection.cursor() as cursor:
-            _session_ef_search(cursor, ef_search)
-            cursor.execute(sql, args)
-            found = cursor.fetchall()
-    else:
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            _set_local(
-                cursor,
-                ef_search=ef_search,
-                iterative=plan.mode == "iterative",
-                max_scan_tuples=max_scan_tuples,
-            )
-            cursor.execute(sql, args)
-            found = cursor.fetchall()
-    hits: list[Hit] = []
-    seen: set[int] = set()
-    for row in found:
-        material_id, distance = row[0], row[1]
-        if material_id in seen or material_id in excluded:
-            continue
-        seen.add(material_id)
-        if with_rows and row[4] is not None:
-            category, compared, name, catalog, thumbnail, image = row[2:]
-            rows[material_id] = (
-                category or "",
-                compared,
-                (material_id, name, category, catalog, thumbnail, image),
-            )
-        similarity = 1.0 - float(distance)
-        hits.append(
-            Hit(
-                material_id=material_id,
-                score=similarity,
-                good=similarity >= threshold,
-                details={"plan": plan.mode},
-            )
-        )
-        if len(hits) == limit:
-            break
-    return hits
+    found = _fetched(
+        plan=plan,
+        sql=sql,
+        args=args,
+        ef_search=min(max(ef_search, fetch), HNSW_EF_SEARCH_MAX),  # pgvector refuses more
+        max_scan_tuples=max_scan_tuples,
+    )
+    return _hits(found, plan=plan, limit=limit, threshold=threshold, excluded=excluded)
+
+
+def vector_search(**search) -> list[Hit]:
+    """`vector_search_with_rows`'s hits, without reading any read-model row."""
+    return vector_search_with_rows(**search, read_rows=False)[0]

@@ -17,7 +17,7 @@ from analysis.registry.switch import SwitchRefused, model_activate
 from materials.intake import image_decode
 from search.providers import search_providers
 from search.query import QueryImage, SearchQuery, filters_parse
-from search.services import search_run
+from search.services.run import search_run
 from tests.analysis.registry_support import (  # noqa: F401 - registry is a fixture
     POOLED,
     analysed_catalog,

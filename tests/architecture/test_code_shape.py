@@ -19,8 +19,6 @@ KNOWN: dict[str, int] = {
     "analysis/http/__init__.py::post_json": 80,
     "analysis/offline/classifier.py": 345,
     "analysis/offline/export.py::text_graph_export": 64,
-    "search/services.py": 429,
-    "search/strategies/vector.py::vector_search": 79,
 }
 
 

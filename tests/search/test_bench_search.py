@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from materials.models import Catalog
@@ -127,6 +128,20 @@ def np_sorted_desc(values):
 def test_tiny_catalogs_are_refused():
     with pytest.raises(BenchmarkError):
         search_benchmark(items=10, queries=5, ingest_paths=[])
+
+
+def test_a_run_without_the_static_manifest_stops_before_loading_anything(settings, tmp_path):
+    # given the production static storage and no collectstatic output: the API path's server
+    # would refuse to start, after the catalog's load and index builds (an hour at 1M)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = str(tmp_path / "static")
+    # when the benchmark is asked for, then it stops at once, saying what to run
+    with pytest.raises(CommandError, match="collectstatic"):
+        call_command("bench_search", "--items", "100", "--json", str(tmp_path / "out.json"))
+    assert not (tmp_path / "out.json").exists()
 
 
 @pytest.mark.django_db(transaction=True)

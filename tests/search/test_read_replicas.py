@@ -23,7 +23,7 @@ from config.replicas import (
 )
 from materials.models import Material
 from search.query import SearchQuery
-from search.services import search_run
+from search.services.run import search_run
 from tests.search.standby import (
     caught_up,
     received_not_replayed,

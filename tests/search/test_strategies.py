@@ -18,6 +18,7 @@ from search.strategies.vector import (
     VectorPlan,
     vector_plan,
     vector_search,
+    vector_search_with_rows,
     vector_sql,
 )
 from search.textquery import description_from_text
@@ -220,10 +221,9 @@ def test_an_unfiltered_search_reads_its_best_hits_read_model_rows_in_the_same_st
 ):
     vectors, query = bulk_catalog(120, rare_every=20)
     excluded = exact_top(vectors, query, k=1)
-    rows = {}
 
     with CaptureQueriesContext(connection) as captured:
-        hits = vector_search(
+        hits, rows = vector_search_with_rows(
             vector=query,
             model=IMAGE_MODEL,
             dimensions=DIMS,
@@ -231,7 +231,6 @@ def test_an_unfiltered_search_reads_its_best_hits_read_model_rows_in_the_same_st
             limit=10,
             threshold=0.75,
             exclude_material_ids=excluded,
-            rows=rows,
             rows_of_best=4,
         )
 
@@ -253,16 +252,14 @@ def test_an_unfiltered_search_reads_its_best_hits_read_model_rows_in_the_same_st
 
 def test_a_filtered_search_reads_no_rows_along(vector_indexes):
     bulk_catalog(120, rare_every=20)
-    rows = {}
 
-    hits = vector_search(
+    hits, rows = vector_search_with_rows(
         vector=np.ones(DIMS) / np.sqrt(DIMS),
         model=IMAGE_MODEL,
         dimensions=DIMS,
         filters=filters_parse(raw={"category": "rare"}),
         limit=3,
         threshold=0.0,
-        rows=rows,
     )
 
     assert len(hits) == 3

@@ -5,9 +5,11 @@ import signal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from config.interpreter import gil_switch_shortened
+from config.static_manifest import static_manifest_require
 from search.benchmark.ingest import ingest_images_find
 from search.benchmark.run import BenchmarkError, search_benchmark
 
@@ -83,6 +85,11 @@ class Command(BaseCommand):
         gil_switch_shortened()  # as the web server's start-up does (config/interpreter.py)
         if options["items"] < 21 or options["queries"] < 1:
             raise CommandError("--items must be at least 21 and --queries at least 1.")
+        try:
+            # The API path's server refuses to start without it: say so now, not after the load.
+            static_manifest_require()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
         folder = options["images"] or (SHARED_IMAGES if SHARED_IMAGES.is_dir() else DEMO_IMAGES)
         paths = ingest_images_find(folder=folder, count=max(0, options["ingest_images"]))
         if options["ingest_images"] > 0 and not paths:

@@ -3,8 +3,6 @@ along, and the properties candidates of its hits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from search.conf import SearchConfig
 from search.fusion import Hit
 from search.query import SearchFilters
@@ -13,20 +11,19 @@ from search.strategies.properties import (
     candidates_from_facets,
     properties_candidates_of,
 )
-from search.strategies.vector import FacetRow
+from search.strategies.vector import FacetRow, SearchWithRows
 
 
-def with_rows(search: Callable[..., list[Hit]], best: int | None = None):
+def with_rows(search: SearchWithRows, best: int | None = None):
     """The search, and the read-model rows of its (`best`) hits it read along, if it could."""
 
     def run() -> tuple[list[Hit], dict[int, FacetRow]]:
-        rows: dict[int, FacetRow] = {}
-        return search(rows=rows, rows_of_best=best), rows
+        return search(rows_of_best=best)
 
     return run
 
 
-def and_candidates(search: Callable[..., list[Hit]], filters: SearchFilters):
+def and_candidates(search: SearchWithRows, filters: SearchFilters):
     """The search, and the properties candidates of its hits: from the rows it read along,
     else read right after it."""
 
