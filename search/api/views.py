@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -31,10 +32,9 @@ from search.api.serializers import (
     SimilarRequestSerializer,
 )
 from search.api.throttling import LookupRateThrottle
-from search.conf import search_config
 from search.errors import SearchError
 from search.feedback.services import search_run_recorded
-from search.query import search_query_build
+from search.query import filters_hiding, search_query_build
 from search.selectors import material_get, material_list
 from search.services.run import search_answer_get
 
@@ -72,15 +72,12 @@ class SearchView(APIView):
         with malformed_counted(request):
             serializer = SearchRequestSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            config = search_config()
-            values = {**serializer.validated_data, "default_weights": config.weights,
-                      "default_fusion": config.fusion}  # fmt: skip
+            values = serializer.validated_data
             query = search_query_build(**values)  # checked before anything is looked up
             hidden = hidden_catalogs_for(request._request)
             if values.get("material_id"):
                 material_get(material_id=values["material_id"], hidden_catalogs=hidden)
-            if hidden:
-                query = search_query_build(**values, hidden_catalogs=hidden)
+            query = dataclasses.replace(query, filters=filters_hiding(query.filters, hidden))
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
@@ -177,13 +174,10 @@ class MaterialSimilarView(APIView):
             params.is_valid(raise_exception=True)
             hidden = hidden_catalogs_for(request._request)
             material_get(material_id=material_id, hidden_catalogs=hidden)  # 404 when hidden
-            config = search_config()
             query = search_query_build(
                 material_id=material_id,
                 limit=params.validated_data["limit"],
                 page=params.validated_data["page"],
-                default_weights=config.weights,
-                default_fusion=config.fusion,
                 hidden_catalogs=hidden,
             )
         search_counted(request)
