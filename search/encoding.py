@@ -13,14 +13,6 @@ from analysis.query import query_image_description, query_image_embedding, query
 from analysis.vectors import l2_normalise
 
 
-def as_list(vector: np.ndarray | None) -> list[float] | None:
-    return None if vector is None else [float(v) for v in vector]
-
-
-def as_array(values: list[float] | None) -> np.ndarray | None:
-    return None if values is None else np.asarray(values, dtype=np.float32)
-
-
 def away(
     vector: np.ndarray | None, negatives: list[np.ndarray | None], weight: float
 ) -> np.ndarray | None:

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import Future
 from functools import partial
 
+import numpy as np
 from django.conf import settings
 from django.db import connections
 from PIL import Image
@@ -38,11 +39,13 @@ logger = logging.getLogger("swatch.search.refinement")
 _pool = WorkerPool("swatch-refine")
 
 
-def description_text_vector(*, description: dict, embedder: TextEmbedder | None) -> list | None:
+def description_text_vector(
+    *, description: dict, embedder: TextEmbedder | None
+) -> np.ndarray | None:
     if embedder is None or not description:
         return None
     text = MaterialDescription.model_validate(description).as_text()
-    return query_text_vector(text=text, embedder=embedder).tolist()
+    return query_text_vector(text=text, embedder=embedder)
 
 
 def refinement_run(
