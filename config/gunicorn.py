@@ -69,8 +69,9 @@ def post_worker_init(worker) -> None:
 
 
 def post_request(worker, req, environ, resp) -> None:
-    from config.memory import over_bound
+    from config.memory import over_bound, released_after_request
 
+    released_after_request()  # a large upload's pixels freed now, not at a distant full GC
     resident = over_bound(env.get_int(env.WEB_MAX_WORKER_MEMORY_MB))
     if resident is not None and worker.alive:
         worker.log.warning(

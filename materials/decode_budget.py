@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from config.memory import memory_release
+from config.memory import large_buffers_used, memory_release
 
 BYTES_PER_PIXEL = 4  # the widest mode decoded (RGBA) sets the reservation
 TRIM_ABOVE_BYTES = 32 * 2**20
@@ -41,6 +41,7 @@ class DecodeBudget:
                 self._changed.notify_all()
             if size >= TRIM_ABOVE_BYTES:
                 memory_release()
+                large_buffers_used()  # and again once the request is done (config/memory.py)
 
 
 _budgets: dict[int, DecodeBudget] = {}
