@@ -15,6 +15,7 @@ import time
 from concurrent.futures import Future
 from functools import partial
 
+import numpy as np
 from django.conf import settings
 from django.db import connections
 from PIL import Image
@@ -38,11 +39,13 @@ logger = logging.getLogger("swatch.search.refinement")
 _pool = WorkerPool("swatch-refine")
 
 
-def description_text_vector(*, description: dict, embedder: TextEmbedder | None) -> list | None:
+def description_text_vector(
+    *, description: dict, embedder: TextEmbedder | None
+) -> np.ndarray | None:
     if embedder is None or not description:
         return None
     text = MaterialDescription.model_validate(description).as_text()
-    return query_text_vector(text=text, embedder=embedder).tolist()
+    return query_text_vector(text=text, embedder=embedder)
 
 
 def refinement_run(
@@ -58,7 +61,7 @@ def refinement_run(
     """Describe the query image and record the outcome in the query's state. Over the vision
     model's limits or budget the offline analyser answers at once: outcome "budget"."""
     try:
-        description, fallback = query_description_answer(
+        description, fallback, note = query_description_answer(
             pixels=pixels, sha256=sha256, describer=describer
         )
         vector = description_text_vector(description=description, embedder=text_embedder)
@@ -66,13 +69,14 @@ def refinement_run(
         error = "the vision model is over its limits or budget" if fallback else ""
     except (ProviderError, DescriptionInvalid, AnalysisQualityError) as exc:
         logger.warning("refinement of query %s failed: %s", query_id, exc)
-        description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
+        description, vector, outcome, error, note = {}, None, REFINEMENT_FAILED, str(exc), ""
     state = query_state_load(query_id=query_id)
     if state is None:
         return "expired"  # the query's state is gone: nobody can read the outcome
     # What the text of the query names overrides what the image analysis guessed.
     state.description = {**description, **text_overrides} if description else {}
     state.description_vector = vector
+    state.description_note = note
     state.refinement = outcome
     state.refinement_error = error
     query_state_save(state=state, ttl=ttl)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+import numpy as np
+
 from analysis.curation.revision import KEY as REVISION_KEY
 from analysis.curation.revision import descriptions_revision
 from config.errors.outages import CACHE_ERRORS
@@ -31,16 +33,26 @@ REFINEMENT_NOT_NEEDED = "not_needed"
 REFINEMENT_BUDGET = "budget"
 
 
+VECTOR_FIELDS = (
+    "image_vector",
+    "negative_image_vector",
+    "text_vector",
+    "negative_text_vector",
+    "fallback_vector",
+    "description_vector",
+)
+
+
 @dataclass
 class QueryState:
     query_id: str
     image_sha256: str = ""
-    image_vector: list[float] | None = None
-    negative_image_vector: list[float] | None = None
+    image_vector: np.ndarray | None = None
+    negative_image_vector: np.ndarray | None = None
     text: str = ""
-    text_vector: list[float] | None = None
+    text_vector: np.ndarray | None = None
     negative_text: str = ""
-    negative_text_vector: list[float] | None = None
+    negative_text_vector: np.ndarray | None = None
     material_id: int | None = None
     filters: dict[str, Any] = field(default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
@@ -55,9 +67,10 @@ class QueryState:
     # The model that answers what the active image model does not cover yet (search.covering).
     fallback_model: str = ""
     fallback_dimensions: int = 0
-    fallback_vector: list[float] | None = None
+    fallback_vector: np.ndarray | None = None
     description: dict[str, Any] = field(default_factory=dict)
-    description_vector: list[float] | None = None
+    description_vector: np.ndarray | None = None
+    description_note: str = ""  # what the describer could not do at the depth asked
     # Spatial verification of the query image against its closest candidates: material id
     # (as text, for JSON) → inliers. Computed while the pixels are in memory.
     sample_inliers: dict[str, int] = field(default_factory=dict)
@@ -66,10 +79,21 @@ class QueryState:
     refinement: str = REFINEMENT_NOT_NEEDED
     refinement_error: str = ""
 
+    def __post_init__(self) -> None:
+        # The vectors are float32 arrays while a query runs, lists only where stored.
+        for name in VECTOR_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, np.ndarray):
+                setattr(self, name, np.asarray(value, dtype=np.float32))
+
     def as_data(self) -> dict[str, Any]:
-        """The fields as a dict, sharing their values (`dataclasses.asdict` deep-copies the
-        description and the vectors, twice a search, for nothing: nobody mutates them)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """The fields as a dict to store, sharing their values but the vectors, as lists
+        (`dataclasses.asdict` deep-copies the description, for nothing: nobody mutates it)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name in VECTOR_FIELDS:
+            if isinstance(data[name], np.ndarray):
+                data[name] = data[name].tolist()
+        return data
 
     def result_key(self, revision: int | None = None) -> str:
         """The hash of everything that decides the answer (not the query id), at the
