@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.selectors import hidden_catalogs_for
+from access.media import results_signed
+from access.selectors import granted_private_catalogs_for, hidden_catalogs_for
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
 from search.api.schema import (
@@ -38,6 +39,19 @@ from search.selectors import material_get, material_list
 from search.services.run import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
+
+
+def _answered(answer, request: Request) -> Response:
+    """An answer, its private catalogs' pictures (the asker's own: others are not in it)
+    at signed URLs."""
+    data = answer.as_dict()
+    granted = set(granted_private_catalogs_for(request._request).values())
+    data["results"] = results_signed(data["results"], granted)
+    return Response(data)
+
+
+def _serializer_context(request: Request) -> dict:
+    return {"private_catalogs": set(granted_private_catalogs_for(request._request))}
 
 
 class SearchView(APIView):
@@ -67,7 +81,7 @@ class SearchView(APIView):
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
-        return Response(answer.as_dict())
+        return _answered(answer, request)
 
 
 class SearchResultView(APIView):
@@ -95,7 +109,7 @@ class SearchResultView(APIView):
             hidden_catalogs=hidden_catalogs_for(request._request),
             **params.validated_data,
         )
-        return Response(answer.as_dict())
+        return _answered(answer, request)
 
 
 class MaterialListView(generics.ListAPIView):
@@ -108,6 +122,9 @@ class MaterialListView(generics.ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), **_serializer_context(self.request)}
 
     def get_queryset(self):
         params = MaterialListQuerySerializer(data=self.request.query_params)
@@ -136,7 +153,7 @@ class MaterialDetailView(APIView):
     def get(self, request: Request, material_id: int) -> Response:
         hidden = hidden_catalogs_for(request._request)
         material = material_get(material_id=material_id, hidden_catalogs=hidden)
-        return Response(MaterialSerializer(material).data)
+        return Response(MaterialSerializer(material, context=_serializer_context(request)).data)
 
 
 class MaterialSimilarView(APIView):
@@ -166,4 +183,4 @@ class MaterialSimilarView(APIView):
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
-        return Response(answer.as_dict())
+        return _answered(answer, request)
