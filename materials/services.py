@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from materials.errors import MaterialError
 from materials.intake import IntakeLimits, image_normalise
@@ -116,3 +118,13 @@ def material_create_with_image(
             raise
         return MaterialImageResult(image=existing, created=False)
     return MaterialImageResult(image=image, created=True)
+
+
+def after_import_queue(*, image_ids: list[int], analysis: dict) -> int:
+    """Hand an import's new images to the analysis app, with the analysis options asked
+    (vision, clip, depth); how many it queued. The callable is named in
+    `SWATCH["AFTER_IMPORT"]`: materials never imports analysis."""
+    hook = settings.SWATCH.get("AFTER_IMPORT")
+    if not hook or not image_ids:
+        return 0
+    return import_string(hook)(image_ids=image_ids, analysis=analysis)
