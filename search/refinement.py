@@ -23,7 +23,7 @@ from PIL import Image
 from analysis.description import DescriptionInvalid, MaterialDescription
 from analysis.pipeline import AnalysisQualityError
 from analysis.providers.protocols import ImageDescriber, ProviderError, TextEmbedder
-from materials.decode_budget import memory_release
+from config.memory import memory_release
 from search.encoding import query_description_answer, query_text_vector
 from search.metrics import REFINEMENT_SECONDS
 from search.state import (
