@@ -34,7 +34,7 @@ from search.conf import search_config
 from search.errors import SearchError
 from search.feedback.services import search_run_recorded
 from search.query import search_query_build
-from search.selectors import material_get, material_list
+from search.selectors import material_get, material_list, material_visible_require
 from search.services.run import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
@@ -64,7 +64,7 @@ class SearchView(APIView):
             query = search_query_build(**values)  # checked before anything is looked up
             hidden = hidden_catalogs_for(request._request)
             if values.get("material_id"):
-                material_get(material_id=values["material_id"], hidden_catalogs=hidden)
+                material_visible_require(material_id=values["material_id"], hidden_catalogs=hidden)
             if hidden:
                 query = search_query_build(**values, hidden_catalogs=hidden)
         search_counted(request)
@@ -159,7 +159,7 @@ class MaterialSimilarView(APIView):
             params = SimilarRequestSerializer(data=request.query_params)
             params.is_valid(raise_exception=True)
             hidden = hidden_catalogs_for(request._request)
-            material_get(material_id=material_id, hidden_catalogs=hidden)  # 404 when hidden
+            material_visible_require(material_id=material_id, hidden_catalogs=hidden)
             config = search_config()
             query = search_query_build(
                 material_id=material_id,
