@@ -94,8 +94,23 @@ def hidden_catalogs_for(request) -> tuple[int, ...]:
     return known
 
 
+def private_catalogs_for(request) -> dict[int, str]:
+    """Every private catalog (id → name), read once a request."""
+    known = getattr(request, "_swatch_private_catalogs", None)
+    if known is None:
+        rows = PrivateCatalog.objects.values_list("catalog_id", "catalog__name")
+        known = request._swatch_private_catalogs = dict(rows)
+    return known
+
+
+def granted_private_catalogs_for(request) -> dict[int, str]:
+    """The private catalogs the asker may see (id → name): their images get signed URLs."""
+    hidden = set(hidden_catalogs_for(request))
+    return {pk: name for pk, name in private_catalogs_for(request).items() if pk not in hidden}
+
+
 def _hidden_catalogs(request) -> tuple[int, ...]:
-    private = set(PrivateCatalog.objects.values_list("catalog_id", flat=True))
+    private = set(private_catalogs_for(request))
     if not private:
         return ()
     key = getattr(request, "swatch_api_key", None)  # access.authentication

@@ -109,6 +109,8 @@ def cached_description(
         model_id=model_id,
         prompt_version=prompt_version,
         usage=Usage(),  # a cached answer costs no tokens
+        depth=str(value.get("depth") or "detailed"),
+        depth_note=str(value.get("depth_note") or ""),
     )
 
 
@@ -125,6 +127,8 @@ def cache_description(*, sha256: str, result: DescriptionResult) -> None:
         {
             "description": result.description.model_dump(mode="json"),
             "source": result.source,
+            "depth": result.depth,
+            "depth_note": result.depth_note,
         },
         timeout=settings.SWATCH["ANALYSIS_CACHE_TTL"],
     )

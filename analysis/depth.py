@@ -10,8 +10,10 @@ version, so its own cache key, and its own `max_tokens`):
   rejected.
 
 `AtDepth` wraps any describer so that its `prompt_version` and the `hints.depth` of each call
-are the depth's. A describer that does not know depths (the offline analyser) answers with its
-one description, and says so (`DescriptionResult.depth_note`) when asked for more.
+are the depth's. The offline analyser honours depths with what pixels can tell and notes what
+they cannot (`analysis.providers.offline_depth`); a describer that does not know depths at all
+answers with its one description, and says so (`DescriptionResult.depth_note`) when asked for
+more.
 `vision: false` leaves the vision model out; `clip: false` uses the offline embedder.
 """
 
@@ -37,7 +39,7 @@ INSTRUCTIONS = {
     "every confidence field (overall, material_type, colors, texture, finish, pattern) and a "
     "summary of three to five sentences covering look, finish, likely use and care.",
 }
-OFFLINE_NOTE = "the offline analyser gives one description at every depth"
+OFFLINE_NOTE = "this describer gives one description at every depth"
 
 
 def depth_prompt_version(depth: str) -> str:
@@ -113,20 +115,25 @@ def analysis_options_parse(raw: Any) -> AnalysisOptions:
     return AnalysisOptions(raw.get("vision", True), raw.get("clip", True), depth)
 
 
+def offline_links(chain: Any) -> Any:
+    """A fallback chain's offline links alone (no model API); anything else as it is."""
+    links = [link for link in getattr(chain, "links", []) if link.offline]
+    return type(chain)(links, purpose=chain.purpose) if links else chain
+
+
 def options_applied(
     describer: Any, image_embedder: Any, text_embedder: Any, options: AnalysisOptions
 ):
     """The (describer, image embedder, text embedder) the options leave of fallback chains:
-    `vision: false` the describer chain's offline links only, a depth `AtDepth`, `clip: false`
+    `vision: false` the describer chain's offline links only, a depth `AtDepth` (whoever
+    describes), `clip: false`
     the embedder chains' offline links only. Providers that are not chains stay as they are."""
 
-    def offline_only(chain: Any) -> Any:
-        links = [link for link in getattr(chain, "links", []) if link.offline]
-        return type(chain)(links, purpose=chain.purpose) if links else chain
+    offline_only = offline_links
 
     if not options.vision:
         describer = offline_only(describer)
-    elif options.depth != DEFAULT_DEPTH:
+    if options.depth != DEFAULT_DEPTH:  # the offline analyser honours depths too
         describer = AtDepth(describer, options.depth)
     if not options.clip:
         image_embedder, text_embedder = offline_only(image_embedder), offline_only(text_embedder)

@@ -43,6 +43,8 @@ class VisualAnalysis(models.Model):
     model_id = models.CharField(max_length=200, blank=True)
     prompt_version = models.CharField(max_length=50, blank=True)
     depth = models.CharField(max_length=20, blank=True)  # basic | detailed | comprehensive
+    # What the describer could not do at that depth (the offline analyser: no finish, use, care).
+    depth_note = models.CharField(max_length=300, blank=True)
     error_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -179,6 +179,7 @@ def analysis_record(
             row.model_id = output.result.model_id
             row.prompt_version = output.result.prompt_version
             row.depth = output.result.depth
+            row.depth_note = output.result.depth_note[:300]
             row.status = output.status
             row.error_reason = ""
             row.finished_at = timezone.now()

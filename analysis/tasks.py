@@ -14,6 +14,7 @@ from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run
 from analysis.limits import store as limit_store
 from analysis.queueing import analysis_reap_stuck
+from config.store import store
 
 logger = logging.getLogger("swatch.analysis.tasks")
 
@@ -34,8 +35,10 @@ def analysis_task(
 
 
 def analysis_reap_task() -> str:
-    """Stuck analyses back to the queue; also forgets the outbound limits' expired buckets."""
+    """Stuck analyses back to the queue; also forgets the outbound limits' expired buckets and
+    the shared store's expired entries."""
     limit_store.purge_expired()
+    store().purge_expired()
     reaped = analysis_reap_stuck()
     if reaped.requeued or reaped.failed:
         logger.warning(

@@ -62,5 +62,19 @@ def child_exit(server, worker) -> None:
 
 def post_worker_init(worker) -> None:
     from config.interpreter import gil_switch_shortened
+    from config.memory import malloc_tuned
 
     gil_switch_shortened()  # the searches' threads get the GIL back sooner (config/interpreter.py)
+    malloc_tuned()  # a large upload's pixels given back when freed (config/memory.py)
+
+
+def post_request(worker, req, environ, resp) -> None:
+    from config.memory import over_bound
+
+    resident = over_bound(env.get_int(env.WEB_MAX_WORKER_MEMORY_MB))
+    if resident is not None and worker.alive:
+        worker.log.warning(
+            "worker %s: %.0f MB resident, over SWATCH_WEB_MAX_WORKER_MEMORY_MB: replaced after "
+            "its current requests", worker.pid, resident,
+        )  # fmt: skip
+        worker.handle_exit(None, None)  # as on SIGTERM: in-flight requests finish first

@@ -11,12 +11,12 @@ meanwhile: `restarting`).
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from config.errors.outages import CACHE_ERRORS
+from config.store import store
 
 
 def database_health() -> dict:
@@ -64,15 +64,15 @@ def queue_health() -> dict:
 
 
 def cache_health() -> dict:
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    client = getattr(backend, "client", None)
-    if client is None or not hasattr(client, "get_client"):
-        return {"ok": True, "backend": backend.__class__.__name__}
+    """The shared store (config/store): Redis, or the database checked above."""
+    shared = store()
+    if shared.uses_database:
+        return {"ok": True, "backend": shared.name}
     try:
-        client.get_client(write=True).ping()
+        shared.ping()
     except CACHE_ERRORS as exc:
-        return {"ok": False, "backend": "redis", "error": exc.__class__.__name__}
-    return {"ok": True, "backend": "redis"}
+        return {"ok": False, "backend": shared.name, "error": exc.__class__.__name__}
+    return {"ok": True, "backend": shared.name}
 
 
 def ratelimit_health() -> dict:

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
+from access.views import media_file
 from config.health import healthz
 from config.observability.views import metrics, readyz
 
@@ -22,13 +22,9 @@ urlpatterns = [
 ]
 
 
-def serve_media(request, path):
-    # MEDIA_ROOT is read per request, not frozen into the URLconf.
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-
 if settings.SERVE_MEDIA:
-    # Single-machine deployments serve catalog images themselves; behind a CDN, turn it off.
+    # Stored images through the one view that checks private catalogs (access/views.py); the
+    # web server may send the bytes after it (SWATCH_MEDIA_SENDFILE). Off with object storage.
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve_media),
+        re_path(r"^media/(?P<path>.*)$", media_file, name="media"),
     ]

@@ -6,17 +6,16 @@ bytes, from the header, before a byte is decoded) from a budget of `SWATCH_DECOD
 per process, and waits while the budget is taken, so concurrent uploads queue for the decoder
 instead of piling up in memory. An image larger than the whole budget waits until it has the
 budget alone. After a large decode the process gives freed heap memory back to the system
-(glibc's `malloc_trim`), so a worker does not keep the peak for ever.
+(glibc's `malloc_trim`, config/memory.py), so a worker does not keep the peak for ever.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+
+from config.memory import memory_release
 
 BYTES_PER_PIXEL = 4  # the widest mode decoded (RGBA) sets the reservation
 TRIM_ABOVE_BYTES = 32 * 2**20
@@ -42,25 +41,6 @@ class DecodeBudget:
                 self._changed.notify_all()
             if size >= TRIM_ABOVE_BYTES:
                 memory_release()
-
-
-@lru_cache(maxsize=1)
-def _libc():
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-
-
-def memory_release() -> bool:
-    """Return the heap's free memory to the system (glibc); False where that is unknown."""
-    libc = _libc()
-    if libc is None:
-        return False
-    libc.malloc_trim(0)
-    return True
 
 
 _budgets: dict[int, DecodeBudget] = {}

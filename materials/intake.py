@@ -102,7 +102,9 @@ def _open_checked(data: bytes, limits: IntakeLimits) -> Image.Image:
             f"{', '.join(limits.formats)}.",
         )
     width, height = image.size
-    if width * height > limits.max_pixels and not _reduced_jpeg(image, limits):
+    if width * height > min(limits.max_pixels, WORKING_MAX_PIXELS):
+        _jpeg_drafted(image, min(limits.max_pixels, WORKING_MAX_PIXELS))
+    if image.size[0] * image.size[1] > limits.max_pixels:
         raise ImageIntakeError(
             "too_many_pixels",
             f"The image is {width}×{height} = {width * height / 1e6:.1f} megapixels; "
@@ -117,18 +119,18 @@ def _open_checked(data: bytes, limits: IntakeLimits) -> Image.Image:
     return image
 
 
-def _reduced_jpeg(image: Image.Image, limits: IntakeLimits) -> bool:
-    """A JPEG over the pixel cap (a 48–54 MP phone photo) is decoded at the least reduction
-    that brings it under the cap, by JPEG draft mode: libjpeg's scaled decoding at 1/2, 1/4 or
-    1/8 of each side, so the full-size pixels are never in memory. True when that is done."""
+def _jpeg_drafted(image: Image.Image, max_pixels: int) -> None:
+    """A JPEG over `max_pixels` (the working size, or a lower pixel cap) is decoded at the
+    least reduction that brings it under (else the most there is), by JPEG draft mode:
+    libjpeg's scaled decoding at 1/2, 1/4 or 1/8 of each side. So a 40 MP photo is decoded
+    straight to what `_working` would reduce it to, and a 48–54 MP one under the cap: the
+    full-size pixels are never in memory, nor decoded (far less work than a full decode)."""
     if image.format != "JPEG":
-        return False
+        return
     width, height = image.size
-    for scale in JPEG_DRAFT_SCALES:
-        if -(-width // scale) * -(-height // scale) <= limits.max_pixels:
-            image.draft(None, (width // scale, height // scale))
-            return image.size[0] * image.size[1] <= limits.max_pixels
-    return False
+    fitting = [s for s in JPEG_DRAFT_SCALES if -(-width // s) * -(-height // s) <= max_pixels]
+    scale = fitting[0] if fitting else JPEG_DRAFT_SCALES[-1]
+    image.draft(None, (width // scale, height // scale))
 
 
 def _decode(image: Image.Image) -> Image.Image:
@@ -168,18 +170,23 @@ def _decoded_rgb(opened: Image.Image) -> Image.Image:
         working = _working(_decode(opened))
         if working is not opened:
             opened.close()  # the full-size pixels, freed now rather than with the caller
-        return _to_rgb(working)
+        rgb = _to_rgb(working)
+        if rgb is opened:  # pixels of their own, not tied to the upload's bytes (its file)
+            rgb = opened.copy()
+            opened.close()
+        return rgb
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    image = ImageOps.exif_transpose(image)
+    # No copy of an upright image (only a turned one is new pixels): decoded here, it is ours.
+    image = ImageOps.exif_transpose(image, in_place=True) or image
     if image.mode in {"RGBA", "LA", "PA"} or (image.mode == "P" and "transparency" in image.info):
         # Transparent areas become white, as a swatch on a white page looks.
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def jpeg_encode(image: Image.Image) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from search.encoding import as_list, query_image_vector
+from search.encoding import query_image_vector
 from search.fusion import Hit
 from search.providers import SearchProviders
 from search.query import SearchQuery
@@ -25,8 +25,8 @@ def fallback_encode(*, state: QueryState, query: SearchQuery, providers: SearchP
     if fallback is None or query.image is None:
         return
     state.fallback_model, state.fallback_dimensions = fallback.model, fallback.dimensions
-    state.fallback_vector = as_list(
-        query_image_vector(pixels=query.image.pixels, sha256=query.image.sha256, embedder=fallback)
+    state.fallback_vector = query_image_vector(
+        pixels=query.image.pixels, sha256=query.image.sha256, embedder=fallback
     )
 
 

@@ -13,14 +13,6 @@ from analysis.query import query_image_description, query_image_embedding, query
 from analysis.vectors import l2_normalise
 
 
-def as_list(vector: np.ndarray | None) -> list[float] | None:
-    return None if vector is None else [float(v) for v in vector]
-
-
-def as_array(values: list[float] | None) -> np.ndarray | None:
-    return None if values is None else np.asarray(values, dtype=np.float32)
-
-
 def away(
     vector: np.ndarray | None, negatives: list[np.ndarray | None], weight: float
 ) -> np.ndarray | None:
@@ -45,25 +37,33 @@ def query_text_vector(*, text: str, embedder: TextEmbedder) -> np.ndarray:
     return unit(query_text_embedding(text=text, embedder=embedder))
 
 
-def cached_query_description(*, sha256: str, describer: ImageDescriber) -> dict | None:
-    """The description of an image analysed before, without calling the describer."""
+def cached_query_description(*, sha256: str, describer: ImageDescriber) -> tuple[dict, str] | None:
+    """The description of an image analysed before, and its `depth_note`, without calling
+    the describer."""
     hit = caching.cached_description(
         sha256=sha256,
         model_id=describer.model_id,
         prompt_version=describer.prompt_version,
     )
-    return None if hit is None else hit.description.model_dump(mode="json")
+    return None if hit is None else (hit.description.model_dump(mode="json"), hit.depth_note)
 
 
-def query_description(*, pixels: Image.Image, sha256: str, describer: ImageDescriber) -> dict:
-    """The describer's description of a query image (slow: a model call), cached by hash."""
-    return query_description_answer(pixels=pixels, sha256=sha256, describer=describer)[0]
+def query_description(
+    *, pixels: Image.Image, sha256: str, describer: ImageDescriber
+) -> tuple[dict, str]:
+    """The describer's description of a query image (slow: a model call), cached by hash, and
+    what it could not do at the depth asked (`depth_note`)."""
+    description, _, note = query_description_answer(
+        pixels=pixels, sha256=sha256, describer=describer
+    )
+    return description, note
 
 
 def query_description_answer(
     *, pixels: Image.Image, sha256: str, describer: ImageDescriber
-) -> tuple[dict, str]:
-    """The description and why a fallback gave it ("budget": the model was over a limit or
-    its money budget, and the offline analyser answered at once; "" otherwise)."""
+) -> tuple[dict, str, str]:
+    """The description, why a fallback gave it ("budget": the model was over a limit or
+    its money budget, and the offline analyser answered at once; "" otherwise), and what it
+    could not do at the depth asked ("" when nothing)."""
     result = query_image_description(pixels=pixels, sha256=sha256, describer=describer)
-    return result.description.model_dump(mode="json"), result.fallback
+    return result.description.model_dump(mode="json"), result.fallback, result.depth_note

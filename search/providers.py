@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from analysis.depth import DEFAULT_DEPTH, AnalysisOptions, AtDepth
+from analysis.depth import DEFAULT_DEPTH, AnalysisOptions, AtDepth, offline_links
 from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbedder
 
 
@@ -53,6 +53,17 @@ def providers_override(providers: SearchProviders) -> Iterator[SearchProviders]:
         _override.remove(providers)
 
 
+def _offline_embedder(embedder, capability: str):
+    """The offline links of the embedder's chain; the configured offline embedder when it is
+    no chain (or a chain without one)."""
+    chosen = offline_links(embedder)
+    if chosen is not embedder:
+        return chosen
+    from analysis.providers.factory import get_offline_embedder
+
+    return get_offline_embedder(capability)
+
+
 def with_analysis_options(providers: SearchProviders, options: AnalysisOptions) -> SearchProviders:
     """The providers a query's `analysis` options leave: `vision: false` no describer (no
     refinement, no model call), a depth other than detailed the describer at that depth,
@@ -64,12 +75,8 @@ def with_analysis_options(providers: SearchProviders, options: AnalysisOptions) 
         describer = AtDepth(describer, options.depth)
     image_embedder, text_embedder = providers.image_embedder, providers.text_embedder
     if not options.clip:
-        from analysis.providers.factory import get_offline_embedder
-
-        image_embedder, text_embedder = (
-            get_offline_embedder("embed_image"),
-            get_offline_embedder("embed_text"),
-        )
+        image_embedder = _offline_embedder(image_embedder, "embed_image")
+        text_embedder = _offline_embedder(text_embedder, "embed_text") if text_embedder else None
     # The fallback answers what the active model does not cover yet (search.covering): kept,
     # unless the offline embedders answer the whole query anyway.
     return replace(

@@ -3,6 +3,8 @@ weights) into checked values. Every refusal is a `SearchError` naming the field.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ from analysis.colors import (
 from analysis.depth import AnalysisOptions, AnalysisOptionsInvalid, analysis_options_parse
 from analysis.description import FINISHES, MATERIAL_TYPES, PATTERNS
 from search import bounds
+from search.conf import search_config
 from search.crop import ImageCrop, crop_parse
 from search.errors import SearchError
 from search.weights import fusion_parse, weights_parse
@@ -63,8 +66,20 @@ class SearchFilters:
         return not self.raw
 
 
+def _configured_weights() -> dict[str, float]:
+    return dict(search_config().weights)
+
+
+def _configured_fusion() -> str:
+    return search_config().fusion
+
+
 @dataclass(frozen=True)
 class SearchQuery:
+    """A checked query. Its weights and fusion are the configured ones unless given: the one
+    place the configuration's defaults are applied (`search_query_build` merges a request's
+    weights over them)."""
+
     image: QueryImage | None = None
     text: str = ""
     material_id: int | None = None
@@ -72,8 +87,8 @@ class SearchQuery:
     negative_text: str = ""
     crop: ImageCrop | None = None  # the part of `image` to search; the service cuts it
     filters: SearchFilters = field(default_factory=SearchFilters)
-    weights: dict[str, float] = field(default_factory=dict)
-    fusion: str = ""
+    weights: dict[str, float] = field(default_factory=_configured_weights)
+    fusion: str = field(default_factory=_configured_fusion)
     limit: int = 20
     page: int = 1
     # Off only for evaluation, which needs the whole ranking.
@@ -215,6 +230,15 @@ def filters_parse(*, raw: Any) -> SearchFilters:
     return SearchFilters(**values)
 
 
+def filters_hiding(filters: SearchFilters, hidden_catalogs: Iterable[int]) -> SearchFilters:
+    """The filters, also hiding these private catalogs from the asker."""
+    hidden = sorted(set(filters.hidden_catalog_ids) | {int(i) for i in hidden_catalogs})
+    if list(filters.hidden_catalog_ids) == hidden:
+        return filters
+    raw = {**filters.raw, HIDDEN: hidden}
+    return dataclasses.replace(filters, hidden_catalog_ids=tuple(hidden), raw=raw)
+
+
 def search_query_build(
     *,
     image: QueryImage | None = None,
@@ -229,16 +253,14 @@ def search_query_build(
     limit: int = 20,
     page: int = 1,
     analysis: Any = None,
-    default_weights: dict[str, float],
-    default_fusion: str,
     hidden_catalogs: tuple[int, ...] = (),
 ) -> SearchQuery:
-    """A checked `SearchQuery` from a request's values; `SearchError` names the bad field.
-    `hidden_catalogs`: the private catalogs the asker may not see (access.selectors)."""
+    """A checked `SearchQuery` from a request's values, over the configured weights and
+    fusion; `SearchError` names the bad field. `hidden_catalogs`: the private catalogs the
+    asker may not see (access.selectors)."""
     if isinstance(filters, dict) and HIDDEN in filters:
         raise SearchError("unknown_filter", f"Unknown filter {HIDDEN!r}.", field="filters")
-    if hidden_catalogs:
-        filters = {**(filters or {}), HIDDEN: sorted(hidden_catalogs)}
+    config = search_config()
     try:
         options = analysis_options_parse(analysis)
     except AnalysisOptionsInvalid as exc:
@@ -250,9 +272,9 @@ def search_query_build(
         negative_image=negative_image,
         negative_text=negative_text or "",
         crop=crop_parse(raw=crop),
-        filters=filters_parse(raw=filters),
-        weights=weights_parse(raw=weights, defaults=default_weights),
-        fusion=fusion_parse(raw=fusion, default=default_fusion),
+        filters=filters_hiding(filters_parse(raw=filters), hidden_catalogs),
+        weights=weights_parse(raw=weights, defaults=config.weights),
+        fusion=fusion_parse(raw=fusion, default=config.fusion),
         limit=limit,
         page=page,
         analysis=options,

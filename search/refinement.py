@@ -10,12 +10,12 @@ can answer it.
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from functools import partial
 
+import numpy as np
 from django.conf import settings
 from django.db import connections
 from PIL import Image
@@ -23,7 +23,7 @@ from PIL import Image
 from analysis.description import DescriptionInvalid, MaterialDescription
 from analysis.pipeline import AnalysisQualityError
 from analysis.providers.protocols import ImageDescriber, ProviderError, TextEmbedder
-from materials.decode_budget import memory_release
+from config.memory import memory_release
 from search.encoding import query_description_answer, query_text_vector
 from search.metrics import REFINEMENT_SECONDS
 from search.state import (
@@ -33,27 +33,19 @@ from search.state import (
     query_state_load,
     query_state_save,
 )
+from search.threads import WorkerPool
 
 logger = logging.getLogger("swatch.search.refinement")
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
+_pool = WorkerPool("swatch-refine")
 
 
-def _pool(workers: int) -> ThreadPoolExecutor:
-    global _executor
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(
-                max_workers=max(1, workers), thread_name_prefix="swatch-refine"
-            )
-        return _executor
-
-
-def description_text_vector(*, description: dict, embedder: TextEmbedder | None) -> list | None:
+def description_text_vector(
+    *, description: dict, embedder: TextEmbedder | None
+) -> np.ndarray | None:
     if embedder is None or not description:
         return None
     text = MaterialDescription.model_validate(description).as_text()
-    return query_text_vector(text=text, embedder=embedder).tolist()
+    return query_text_vector(text=text, embedder=embedder)
 
 
 def refinement_run(
@@ -69,7 +61,7 @@ def refinement_run(
     """Describe the query image and record the outcome in the query's state. Over the vision
     model's limits or budget the offline analyser answers at once: outcome "budget"."""
     try:
-        description, fallback = query_description_answer(
+        description, fallback, note = query_description_answer(
             pixels=pixels, sha256=sha256, describer=describer
         )
         vector = description_text_vector(description=description, embedder=text_embedder)
@@ -77,13 +69,14 @@ def refinement_run(
         error = "the vision model is over its limits or budget" if fallback else ""
     except (ProviderError, DescriptionInvalid, AnalysisQualityError) as exc:
         logger.warning("refinement of query %s failed: %s", query_id, exc)
-        description, vector, outcome, error = {}, None, REFINEMENT_FAILED, str(exc)
+        description, vector, outcome, error, note = {}, None, REFINEMENT_FAILED, str(exc), ""
     state = query_state_load(query_id=query_id)
     if state is None:
         return "expired"  # the query's state is gone: nobody can read the outcome
     # What the text of the query names overrides what the image analysis guessed.
     state.description = {**description, **text_overrides} if description else {}
     state.description_vector = vector
+    state.description_note = note
     state.refinement = outcome
     state.refinement_error = error
     query_state_save(state=state, ttl=ttl)
@@ -115,10 +108,8 @@ def _held(pixels: Image.Image) -> Image.Image:
 
 
 def refinement_submit(*, workers: int, **kwargs) -> Future:
-    """Run the refinement on the pool, in a copy of the caller's context: its log lines carry
-    the request id of the search that asked for it (`config.request_id`)."""
-    context = contextvars.copy_context()
+    """Run the refinement on the pool, in the caller's context: its log lines carry the
+    request id of the search that asked for it (`config.request_id`)."""
     kwargs["pixels"] = _held(kwargs["pixels"])
-    return _pool(workers).submit(
-        context.run, _run_and_close, submitted=time.perf_counter(), **kwargs
-    )
+    task = partial(_run_and_close, submitted=time.perf_counter(), **kwargs)
+    return _pool.submit(task, workers=workers)

@@ -47,6 +47,7 @@ class SearchAnswer:
     fusion: str
     weights: dict[str, float]
     query_description: dict[str, Any] = field(default_factory=dict)
+    analysis_note: str = ""  # what the query image's analysis could not do at its depth
     good_matches: int = 0
     preliminary: bool = False
 

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models import Prefetch, QuerySet
-from django.utils.encoding import filepath_to_uri
 
+from access.media import media_url  # noqa: F401 - the results' and the pages' URLs
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
 from materials.models import PRIMARY_FIRST, Catalog, Material, MaterialImage
 from search.database import connection
@@ -69,16 +68,6 @@ def _result_material(row: ResultRow) -> ResultMaterial:
         catalog=catalog,
         thumbnail_url=media_url(thumbnail or image) if (thumbnail or image) else None,
     )
-
-
-def media_url(name: str) -> str:
-    """`default_storage.url(name)`; on the file system storage without `urljoin`'s parsing
-    (a search answer asks for twenty): Django keeps stored names free of `..` and `base_url`
-    ending in `/`, so joining is appending."""
-    storage = default_storage._wrapped if hasattr(default_storage, "_wrapped") else None
-    if type(storage) is FileSystemStorage and "/." not in f"/{name}":
-        return storage.base_url + filepath_to_uri(name).lstrip("/")
-    return default_storage.url(name)
 
 
 def result_materials_by_id(
@@ -141,12 +130,13 @@ def material_list(
     return _with_images(queryset.distinct().order_by("name", "id"))
 
 
-def material_thumbnail_url(material: Material) -> str | None:
+def material_thumbnail_name(material: Material) -> str | None:
+    """The stored name of the primary image's thumbnail, else of the image."""
     image = material.primary_image
     if image is None:
         return None
     field = image.thumbnail or image.image
-    return field.url if field else None
+    return field.name if field else None
 
 
 def material_analysis(material: Material) -> VisualAnalysis | None:

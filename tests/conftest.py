@@ -15,6 +15,18 @@ from PIL import Image
 
 os.environ.setdefault("SWATCH_ENV", "test")
 
+
+def _live_media_through_the_project() -> None:
+    """Django's live server puts a test-only handler in front of the project that serves
+    MEDIA_ROOT to anyone; turned off, `/media/` goes through the project's own view as in
+    production (access/views.py: private catalogs' files only for those who may see them)."""
+    from django.test import testcases
+
+    testcases._MediaFilesHandler._should_handle = lambda self, path: False
+
+
+_live_media_through_the_project()
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "materials"
 if not SHARED_DATA.is_dir():  # the project may also sit beside shared/ under another name
     SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "materials"
@@ -57,12 +69,14 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True, scope="session")
 def _strategy_threads_closed(django_db_setup):
-    """The search's strategy threads hold connections to the test database: closed before
-    it is dropped."""
+    """The search's strategy and background threads hold connections to the test database:
+    closed before it is dropped."""
     yield
+    from search.background import background_close
     from search.side_by_side import side_by_side_close
 
     side_by_side_close()
+    background_close()
 
 
 @pytest.fixture

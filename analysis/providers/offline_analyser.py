@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -27,6 +28,7 @@ from analysis.description import (
 from analysis.offline import weights as w
 from analysis.offline.classifier import ClassifierError, TypeClassifier
 from analysis.offline.pixels import PixelStats, pixel_stats
+from analysis.providers.offline_depth import offline_at_depth, offline_prompt_version
 from analysis.providers.protocols import (
     NO_HINTS,
     DescribeHints,
@@ -162,17 +164,28 @@ class OfflineAnalyser:
         else:
             vector = self.embedder.embed_images([image]).vectors[0]
         probabilities = classifier.predict_proba(np.asarray(vector)[None, :])[0]
-        description = self._description(stats, classifier.classes, probabilities)
+        raw = self._description(stats, classifier.classes, probabilities)
+        ranked = [
+            (classifier.classes[i], float(probabilities[i])) for i in np.argsort(-probabilities)
+        ]
+        raw, note = offline_at_depth(raw, stats, ranked, hints.depth)
         return DescriptionResult(
-            description=description,
+            description=self._parsed(raw),
             source=self.source,
             model_id=self.model_id,
-            prompt_version=self.prompt_version,
+            prompt_version=self.prompt_version_for(hints.depth),
+            depth=hints.depth,
+            depth_note=note,
         )
+
+    def prompt_version_for(self, depth: str) -> str:
+        """Each depth its own version (so its own cache key): `analysis.providers.offline_depth`."""
+        return offline_prompt_version(self.prompt_version, depth)
 
     def _description(
         self, stats: PixelStats, classes: tuple[str, ...], probabilities: np.ndarray
-    ) -> MaterialDescription:
+    ) -> dict[str, Any]:
+        """The detailed description, as raw data (`offline_at_depth` shapes the others)."""
         order = np.argsort(-probabilities)
         best, runner_up = order[0], order[1] if len(order) > 1 else order[0]
         material_type = classes[best] if classes[best] in MATERIAL_TYPES else "other"
@@ -221,6 +234,10 @@ class OfflineAnalyser:
             },
             "summary": summary[:600],
         }
+        return raw
+
+    @staticmethod
+    def _parsed(raw: dict[str, Any]) -> MaterialDescription:
         try:
             return description_parse(raw)
         except DescriptionInvalid as exc:  # a bug here, never the image's fault: say so loudly

@@ -42,3 +42,23 @@ S3_URL_SECONDS = declare(
     "3600",
     "How long a signed image URL stays valid (no CDN domain).",
 )
+PRIVATE_MEDIA_URL_SECONDS = declare(
+    "SWATCH_PRIVATE_MEDIA_URL_SECONDS",
+    "3600",
+    "How long a private catalog's image URL (signed `/media/…?expires=&signature=`, or S3 "
+    "presigned) stays valid at least; on the file system it stays the same for that long, "
+    "so browsers cache it.",
+)
+MEDIA_SENDFILE = declare(
+    "SWATCH_MEDIA_SENDFILE",
+    "",
+    "Who sends a stored image's bytes once Django has checked who may see it (file system "
+    "storage): empty, Django itself; `x-accel-redirect`, nginx (from the `internal` location "
+    "`SWATCH_MEDIA_INTERNAL_URL`); `x-sendfile`, Apache's mod_xsendfile or lighttpd (the "
+    "file's path). Never serve `SWATCH_MEDIA_ROOT` directly: private catalogs' images are in it.",
+)
+MEDIA_INTERNAL_URL = declare(
+    "SWATCH_MEDIA_INTERNAL_URL",
+    "/internal-media/",
+    "With `x-accel-redirect`: the nginx `internal` location aliased to `SWATCH_MEDIA_ROOT`.",
+)

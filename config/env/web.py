@@ -32,3 +32,11 @@ WEB_MAX_REQUESTS = declare(
     "A worker is replaced after about this many requests (0: never), with jitter, so that "
     "memory a long-lived process fragments is given back.",
 )
+WEB_MAX_WORKER_MEMORY_MB = declare(
+    "SWATCH_WEB_MAX_WORKER_MEMORY_MB",
+    "0",
+    "A worker whose resident memory is over this many MB after a request finishes its "
+    "requests and is replaced (0: never). Above what its models take (`/metrics`, "
+    "`process_resident_memory_bytes`) plus a few large uploads; a bound on whatever a worker "
+    "keeps, beside the heap settings that give decoded images' memory back (config/memory.py).",
+)

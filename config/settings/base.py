@@ -134,6 +134,19 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.get_optional(env.MEDIA_ROOT) or VAR_DIR / "media")
 SERVE_MEDIA = env.get_bool(env.SERVE_MEDIA)
+# Stored images go through access.views.media_file, which checks private catalogs
+# (access/media.py); the bytes are sent by Django or, after the check, by the web server.
+SWATCH_PRIVATE_MEDIA_URL_SECONDS = max(60, env.get_int(env.PRIVATE_MEDIA_URL_SECONDS))
+SWATCH_MEDIA_SENDFILE = env.get_str(env.MEDIA_SENDFILE).strip().lower()
+if SWATCH_MEDIA_SENDFILE not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured(
+        "SWATCH_MEDIA_SENDFILE must be empty, `x-accel-redirect` or `x-sendfile`, "
+        f"not {SWATCH_MEDIA_SENDFILE!r}."
+    )
+SWATCH_MEDIA_INTERNAL_URL = "/" + env.get_str(env.MEDIA_INTERNAL_URL).strip("/") + "/"
+if any(MEDIA_ROOT.resolve().is_relative_to(p.resolve()) for p in (STATIC_ROOT, *STATICFILES_DIRS)):
+    # WhiteNoise would serve every stored image, private catalogs' too, without a check.
+    raise ImproperlyConfigured("SWATCH_MEDIA_ROOT must not be inside the static files' folders.")
 
 # Uploads stay in memory up to the intake cap, whatever the view: query images are never
 # written to disk (config/uploads.py). A request body past MAX_REQUEST_BYTES is refused (413)

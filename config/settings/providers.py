@@ -142,7 +142,6 @@ SWATCH_PROVIDERS = with_chains(
         "BREAKER_FAILURES": env.get_int(env.BREAKER_FAILURES),
         "BREAKER_COOLDOWN": env.get_float(env.BREAKER_COOLDOWN),
         "BREAKER_WINDOW": env.get_int(env.BREAKER_WINDOW),
-        "BREAKER_CACHE": "default",
         "MODEL_PRICES": env.get_str(env.MODEL_PRICES),
         # The offline providers (built lazily: they load weights on first use).
         "OFFLINE_DESCRIBER": {"class": "analysis.providers.offline_analyser.OfflineAnalyser"},

@@ -75,3 +75,7 @@ class Store(Counters, Protocol):
     def ping(self) -> None:
         """Raise unless the store answers (`/healthz`)."""
         ...
+
+    def purge_expired(self) -> int:
+        """Forget what is past its time, if the store does not itself (the reaper's schedule)."""
+        ...

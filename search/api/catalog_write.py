@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.models import ApiKey
+from access.selectors import granted_private_catalogs_for
 from analysis.catalog_jobs import catalog_job_enqueue
 from analysis.http.download import catalog_fetch
 from analysis.services import analysis_queue_for_images
@@ -85,8 +86,10 @@ def _image(validated: dict, upload: bytes | None) -> tuple[bytes | None, str, st
     return None, "", ""
 
 
-def _answer(write, status: int) -> Response:
-    body = {**MaterialSerializer(write.material).data, "outcome": write.outcome}
+def _answer(write, status: int, request: Request) -> Response:
+    # A private catalog's pictures at signed URLs (the writer was granted it: else 404).
+    context = {"private_catalogs": set(granted_private_catalogs_for(request._request))}
+    body = {**MaterialSerializer(write.material, context=context).data, "outcome": write.outcome}
     return Response(body, status=status)
 
 
@@ -131,7 +134,7 @@ class CatalogMaterialsView(APIView):
                 write = material_upsert(
                     catalog=catalog, fields=fields, data=data, source_url=url, filename=filename
                 )
-                answer = _answer(write, 201 if write.outcome == "created" else 200)
+                answer = _answer(write, 201 if write.outcome == "created" else 200, request)
                 if key:
                     IdempotentRequest.objects.create(
                         caller=_caller(request), key=key, request_sha256=digest,
@@ -190,7 +193,7 @@ class CatalogMaterialView(APIView):
                 analysis_queue_for_images(image_ids=write.new_image_ids)
         except MaterialError as exc:
             return _material_error(exc)
-        return _answer(write, 200)
+        return _answer(write, 200, request)
 
     @extend_schema(
         request=None, responses={204: None, **error_responses(404, *COMMON_ERRORS)},

@@ -14,12 +14,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from access.media import media_url_for
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from materials.models import Material
 from search.api.schema import FILTERS_SCHEMA, WEIGHTS_SCHEMA, json_or_text
 from search.bounds import BIGINT_MAX
 from search.query import MAX_LIMIT, MAX_PAGE, QueryImage
-from search.selectors import material_analysis, material_thumbnail_url
+from search.selectors import material_analysis, material_thumbnail_name
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
@@ -206,6 +207,11 @@ class SearchAnswerSerializer(serializers.Serializer):
     fusion = serializers.CharField()
     weights = serializers.DictField(child=serializers.FloatField())
     query_description = serializers.DictField()
+    analysis_note = serializers.CharField(
+        allow_blank=True,
+        help_text="What the query image's analysis could not do at the depth asked (the "
+        "offline analyser: finish, likely use and care); empty when nothing.",
+    )
 
 
 class MaterialListQuerySerializer(serializers.Serializer):
@@ -237,12 +243,17 @@ class MaterialSerializer(serializers.ModelSerializer):
             "analysis",
         ]
 
+    def _url(self, material: Material, name: str | None) -> str | None:
+        # A private catalog's (one the asker was granted: the others are 404): signed.
+        private = material.catalog_id in self.context.get("private_catalogs", ())
+        return media_url_for(name, private=private) if name else None
+
     def get_thumbnail_url(self, material: Material) -> str | None:
-        return material_thumbnail_url(material)
+        return self._url(material, material_thumbnail_name(material))
 
     def get_image_url(self, material: Material) -> str | None:
         image = material.primary_image
-        return image.image.url if image is not None and image.image else None
+        return self._url(material, image.image.name if image is not None else None)
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_analysis(self, material: Material) -> dict | None:
@@ -254,5 +265,7 @@ class MaterialSerializer(serializers.ModelSerializer):
             "material_type": analysis.material_type,
             "confidence": analysis.confidence,
             "source": analysis.source,
+            "depth": analysis.depth,
+            "depth_note": analysis.depth_note,  # what could not be done at that depth
             "description": analysis.description,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.selectors import hidden_catalogs_for
+from access.media import results_signed
+from access.selectors import granted_private_catalogs_for, hidden_catalogs_for
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
 from search.api.schema import (
@@ -30,14 +32,26 @@ from search.api.serializers import (
     SimilarRequestSerializer,
 )
 from search.api.throttling import LookupRateThrottle
-from search.conf import search_config
 from search.errors import SearchError
 from search.feedback.services import search_run_recorded
-from search.query import search_query_build
+from search.query import filters_hiding, search_query_build
 from search.selectors import material_get, material_list, material_visible_require
 from search.services.run import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
+
+
+def _answered(answer, request: Request) -> Response:
+    """An answer, its private catalogs' pictures (the asker's own: others are not in it)
+    at signed URLs."""
+    data = answer.as_dict()
+    granted = set(granted_private_catalogs_for(request._request).values())
+    data["results"] = results_signed(data["results"], granted)
+    return Response(data)
+
+
+def _serializer_context(request: Request) -> dict:
+    return {"private_catalogs": set(granted_private_catalogs_for(request._request))}
 
 
 class SearchView(APIView):
@@ -58,19 +72,16 @@ class SearchView(APIView):
         with malformed_counted(request):
             serializer = SearchRequestSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            config = search_config()
-            values = {**serializer.validated_data, "default_weights": config.weights,
-                      "default_fusion": config.fusion}  # fmt: skip
+            values = serializer.validated_data
             query = search_query_build(**values)  # checked before anything is looked up
             hidden = hidden_catalogs_for(request._request)
             if values.get("material_id"):
                 material_visible_require(material_id=values["material_id"], hidden_catalogs=hidden)
-            if hidden:
-                query = search_query_build(**values, hidden_catalogs=hidden)
+            query = dataclasses.replace(query, filters=filters_hiding(query.filters, hidden))
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
-        return Response(answer.as_dict())
+        return _answered(answer, request)
 
 
 class SearchResultView(APIView):
@@ -98,7 +109,7 @@ class SearchResultView(APIView):
             hidden_catalogs=hidden_catalogs_for(request._request),
             **params.validated_data,
         )
-        return Response(answer.as_dict())
+        return _answered(answer, request)
 
 
 class MaterialListView(generics.ListAPIView):
@@ -111,6 +122,9 @@ class MaterialListView(generics.ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), **_serializer_context(self.request)}
 
     def get_queryset(self):
         params = MaterialListQuerySerializer(data=self.request.query_params)
@@ -139,7 +153,7 @@ class MaterialDetailView(APIView):
     def get(self, request: Request, material_id: int) -> Response:
         hidden = hidden_catalogs_for(request._request)
         material = material_get(material_id=material_id, hidden_catalogs=hidden)
-        return Response(MaterialSerializer(material).data)
+        return Response(MaterialSerializer(material, context=_serializer_context(request)).data)
 
 
 class MaterialSimilarView(APIView):
@@ -160,16 +174,13 @@ class MaterialSimilarView(APIView):
             params.is_valid(raise_exception=True)
             hidden = hidden_catalogs_for(request._request)
             material_visible_require(material_id=material_id, hidden_catalogs=hidden)
-            config = search_config()
             query = search_query_build(
                 material_id=material_id,
                 limit=params.validated_data["limit"],
                 page=params.validated_data["page"],
-                default_weights=config.weights,
-                default_fusion=config.fusion,
                 hidden_catalogs=hidden,
             )
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
         answer = search_run_recorded(query=query, surface="api", user_id=user_id)
-        return Response(answer.as_dict())
+        return _answered(answer, request)

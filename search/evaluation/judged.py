@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from search.conf import search_config
 from search.errors import SearchError
 from search.evaluation.metrics import mean
 from search.feedback.labels import FORMAT
@@ -53,14 +52,11 @@ def judgements_read(path: Path) -> list[dict[str, Any]]:
 
 
 def _ranking(query: dict[str, Any]) -> list[int]:
-    config = search_config()
     built = search_query_build(
         text=query.get("text") or "",
         material_id=query.get("material_id"),
         filters=query.get("filters") or None,
         limit=MAX_LIMIT,
-        default_weights=config.weights,
-        default_fusion=config.fusion,
     )
     return [r.material_id for r in search_run(query=built, refine="never").results]
 

@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from access.selectors import hidden_catalogs_for
+from access.media import media_url_for
+from access.selectors import granted_private_catalogs_for, hidden_catalogs_for
 from analysis.providers.protocols import ProviderError
 from config.client_address import client_address
 from search.errors import SearchError
@@ -25,7 +26,13 @@ def material_detail_context(
     with the search page."""
     hidden = hidden_catalogs_for(request)  # a private catalog's material: 404
     detail = material_detail_get(material_id=material_id, hidden_catalogs=hidden)
-    context: dict = {"detail": detail, "material": detail.material}
+    granted = set(granted_private_catalogs_for(request))  # their pictures: signed URLs
+    private = detail.material.catalog_id in granted
+    context: dict = {
+        "detail": detail,
+        "material": detail.material,
+        "pictures": [(i, media_url_for(i.image.name, private=private)) for i in detail.images],
+    }
     if not similar:
         context["similar_error"] = "not shown on this answer"
         return context, None
@@ -34,7 +41,7 @@ def material_detail_context(
         rate_check(user_id=user_id, address=client_address(request))
         found = material_similar_list(material_id=material_id, hidden_catalogs=hidden)
         context["similar"] = found
-        context["similar_cards"] = cards_of(found.results)
+        context["similar_cards"] = cards_of(found.results, private_catalogs=granted)
     except RateLimited as exc:
         context["similar_limited"] = exc.retry_after
         return context, exc.retry_after

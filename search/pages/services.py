@@ -22,7 +22,6 @@ from PIL import Image
 
 from materials.intake import ImageIntakeError, image_decode, sha256_hex
 from search.browse import BrowsePage, materials_browse
-from search.conf import search_config
 from search.errors import SearchError
 from search.feedback.services import search_run_recorded
 from search.metrics import RATE_LIMITED
@@ -153,7 +152,6 @@ def page_search_run(
 ) -> PageAnswer:
     """A new search from the page: rate-limited, first page, refinement in the background.
     `crop` (fractions of the image) searches only that part of it."""
-    config = search_config()
     query = search_query_build(
         image=image,
         text=text,
@@ -163,8 +161,6 @@ def page_search_run(
         limit=min(MAX_LIMIT, _page_size() * PAGES_PER_ANSWER),
         page=1,
         analysis=analysis,
-        default_weights=config.weights,
-        default_fusion=config.fusion,
         hidden_catalogs=hidden_catalogs,
     )
     rate_check(user_id=user_id, address=address)
@@ -194,12 +190,9 @@ def material_similar_list(
     *, material_id: int, limit: int | None = None, hidden_catalogs: tuple[int, ...] = ()
 ) -> SearchAnswer:
     """ "More like this" for the detail page: by the material's stored vectors, no analysis."""
-    config = search_config()
     query = search_query_build(
         material_id=material_id,
         limit=limit or settings.SWATCH_PAGES["SIMILAR"],
-        default_weights=config.weights,
-        default_fusion=config.fusion,
         hidden_catalogs=hidden_catalogs,
     )
     return search_run(query=query, refine="never")

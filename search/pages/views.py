@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from access.selectors import hidden_catalogs_for
+from access.selectors import granted_private_catalogs_for, hidden_catalogs_for
 from analysis.providers.protocols import ProviderError
 from config.client_address import client_address
 from config.uploads import MemoryOnlyUploadHandler
@@ -172,6 +172,10 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
     query_id = form.data.get("q", "") if image is None else ""
     page, hidden = _page_number(request), hidden_catalogs_for(request)
     try:
+        if form.cleaned_data.get("like"):  # like a private catalog's material: 404
+            context["like"] = material_get(
+                material_id=form.cleaned_data["like"], hidden_catalogs=hidden
+            )
         if query_id:
             try:
                 context["paged"] = page_answer_get(
@@ -210,15 +214,15 @@ def _answer(request, form: SearchForm, context: dict, image) -> HttpResponse:
             "Try again in a minute, or search by text.",
         )
         return _render(request, context, status=503)
-    if form.cleaned_data.get("like"):
-        context["like"] = material_get(material_id=form.cleaned_data["like"])
-    return _render(request, _with_results(form, context))
+    return _render(request, _with_results(request, form, context))
 
 
-def _with_results(form: SearchForm, context: dict) -> dict:
+def _with_results(request: HttpRequest, form: SearchForm, context: dict) -> dict:
     """Cards, page links and the address of what is shown."""
     shown = context.get("paged") or context.get("browse")
-    context["cards"] = cards_of(shown.results)
+    context["cards"] = cards_of(
+        shown.results, private_catalogs=set(granted_private_catalogs_for(request))
+    )
     extra = {}
     if "paged" in context:
         extra = {"q": context["paged"].answer.query_id}
@@ -272,4 +276,4 @@ def search_results_partial(request: HttpRequest) -> HttpResponse:
         response = render(request, "search/_results.html", context, status=429)
         response["Retry-After"] = str(exc.retry_after)
         return response
-    return render(request, "search/_results.html", _with_results(form, context))
+    return render(request, "search/_results.html", _with_results(request, form, context))

@@ -4,7 +4,7 @@ stored): spatial-verification inliers on its closest candidates and P(material).
 from __future__ import annotations
 
 from search.conf import SearchConfig
-from search.query import filters_parse
+from search.query import SearchFilters
 from search.relevance.calibration import Calibration
 from search.relevance.ranking import material_probability, query_calibration
 from search.relevance.typicality import NEIGHBOURS
@@ -21,17 +21,24 @@ def state_calibration(state: QueryState, config: SearchConfig) -> Calibration:
     )
 
 
-def image_checks(state: QueryState, pixels, config: SearchConfig, vector: QueryVector | None):
+def image_checks(
+    state: QueryState,
+    pixels,
+    config: SearchConfig,
+    vector: QueryVector | None,
+    *,
+    filters: SearchFilters,
+):
     """Sets the state's `sample_inliers` (search/verification.py) and
     `material_probability` (search/relevance/typicality.py), from one vector query of the
-    closest candidates under the query's filters."""
+    closest candidates under the query's filters (`filters`, parsed)."""
     if vector is None:
         return
     closest = vector_search(
         vector=vector,
         model=state.image_model,
         dimensions=state.image_dimensions,
-        filters=filters_parse(raw=state.filters),
+        filters=filters,
         limit=max(config.verify_top, NEIGHBOURS),
         threshold=config.similarity_threshold,
         exclude_material_ids=[],

@@ -9,6 +9,7 @@ import dataclasses
 from analysis.metrics import cache_lookup
 from search.conf import SearchConfig
 from search.fusion import NEAREST_LISTED, cutoff, fuse
+from search.query import SearchFilters
 from search.relevance.checks import state_calibration
 from search.relevance.ranking import relevance_ranking
 from search.results import SearchAnswer, answer_message, results_build
@@ -26,20 +27,24 @@ from search.verification import identical_marked, verified_rerank
 
 
 def execute(
-    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
+    state: QueryState,
+    config: SearchConfig,
+    inputs: MaterialQueryInputs | None,
+    filters: SearchFilters,
 ) -> SearchAnswer:
-    lists, rows = strategy_lists(state, config, inputs)
+    lists, rows = strategy_lists(state, config, inputs, filters)
     fused = fuse(lists, state.weights, method=state.fusion, k=config.rrf_k)
     bonus = 0.0 if state.fusion == "calibrated" else config.verify_weight
     fused = verified_rerank(fused, {int(k): v for k, v in state.sample_inliers.items()}, bonus)
-    fused = identical_marked(fused) if state.image_vector else fused
+    fused = identical_marked(fused) if state.image_vector is not None else fused
+    image_like = state.image_vector is not None or state.material_id is not None
     fused = relevance_ranking(
         fused,
         lists,
         calibration=state_calibration(state, config),
         weights=state.weights,
         default_weights=config.weights,
-        kind="image" if (state.image_vector or state.material_id is not None) else "text",
+        kind="image" if image_like else "text",
         material=state.material_probability,
         method=state.fusion,
     )
@@ -70,6 +75,7 @@ def execute(
         fusion=state.fusion,
         weights=state.weights,
         query_description=state.description,
+        analysis_note=state.description_note,
     )
 
 
@@ -77,12 +83,14 @@ def answer(
     state: QueryState,
     config: SearchConfig,
     *,
+    filters: SearchFilters,
     inputs: MaterialQueryInputs | None = None,
     save_state: bool = False,
 ) -> SearchAnswer:
-    """The answer for a state, from the result cache when the same query ran lately; with
-    `save_state`, the state is saved along (on Redis in the lookup's round trip; the answer
-    is then cached in the background, so a search waits for one cache round trip)."""
+    """The answer for a state (`filters`: its filters, parsed), from the result cache when
+    the same query ran lately; with `save_state`, the state is saved along (on Redis in the
+    lookup's round trip; the answer is then cached in the background, so a search waits for
+    one cache round trip)."""
     ttl = config.query_ttl_seconds
     lookup = answer_lookup(state=state, state_ttl=ttl if save_state else 0)
     unsaved = {"state": state, "state_ttl": ttl} if save_state and not lookup.state_saved else {}
@@ -93,7 +101,7 @@ def answer(
         return dataclasses.replace(lookup.cached, query_id=state.query_id)
     if inputs is None:
         inputs = material_inputs(state)  # an earlier query's: its vectors are not in the state
-    found = execute(state, config, inputs)
+    found = execute(state, config, inputs, filters)
     query_cache_save(
         answer_key=lookup.key,
         answer=found,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from search.conf import SearchConfig
 from search.covering import fallback_encode
-from search.encoding import as_list as _as_list
 from search.encoding import query_image_vector, query_text_vector
 from search.errors import SearchError
 from search.providers import SearchProviders
@@ -43,8 +42,8 @@ def state_encode(
         negative_text=query.negative_text.strip(),
         material_id=query.material_id,
         filters=query.filters.raw,
-        weights=query.weights or dict(config.weights),
-        fusion=query.fusion or config.fusion,
+        weights=query.weights,
+        fusion=query.fusion,
         limit=query.limit,
         page=query.page,
         cutoff=query.cutoff,
@@ -55,26 +54,22 @@ def state_encode(
     )
     if query.image is not None:
         state.image_sha256 = query.image.sha256
-        state.image_vector = _as_list(
-            query_image_vector(
-                pixels=query.image.pixels, sha256=query.image.sha256, embedder=image_embedder
-            )
+        state.image_vector = query_image_vector(
+            pixels=query.image.pixels, sha256=query.image.sha256, embedder=image_embedder
         )
     fallback_encode(state=state, query=query, providers=providers)
     if query.negative_image is not None:
-        state.negative_image_vector = _as_list(
-            query_image_vector(
-                pixels=query.negative_image.pixels,
-                sha256=query.negative_image.sha256,
-                embedder=image_embedder,
-            )
+        state.negative_image_vector = query_image_vector(
+            pixels=query.negative_image.pixels,
+            sha256=query.negative_image.sha256,
+            embedder=image_embedder,
         )
     if text_embedder is not None:
         if state.text:
-            state.text_vector = _as_list(query_text_vector(text=state.text, embedder=text_embedder))
+            state.text_vector = query_text_vector(text=state.text, embedder=text_embedder)
         if state.negative_text:
-            state.negative_text_vector = _as_list(
-                query_text_vector(text=state.negative_text, embedder=text_embedder)
+            state.negative_text_vector = query_text_vector(
+                text=state.negative_text, embedder=text_embedder
             )
     # One query for a material id: 404 before anything else, the description properties
     # matching uses, and the stored vectors the strategies search with.

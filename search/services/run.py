@@ -10,7 +10,7 @@ from search.encoding import cached_query_description, query_description
 from search.errors import SearchError
 from search.metrics import search_observed
 from search.providers import SearchProviders, search_providers, with_analysis_options
-from search.query import SearchQuery
+from search.query import SearchQuery, filters_parse
 from search.refinement import description_text_vector, refinement_submit
 from search.relevance.checks import image_checks
 from search.results import SearchAnswer
@@ -39,14 +39,15 @@ def _query_described(
 ) -> None:
     """The query image's description into the state when it is known (cached, or analysed
     here with `refine="inline"`), else the state's refinement is pending."""
-    description = cached_query_description(sha256=query.image.sha256, describer=providers.describer)
-    if description is None and refine == "inline":
-        description = query_description(
+    described = cached_query_description(sha256=query.image.sha256, describer=providers.describer)
+    if described is None and refine == "inline":
+        described = query_description(
             pixels=query.image.pixels, sha256=query.image.sha256, describer=providers.describer
         )
-    if description is None:
+    if described is None:
         state.refinement = REFINEMENT_PENDING
         return
+    description, state.description_note = described  # the note: what the depth could not do
     state.description = {**description, **text_overrides}
     state.description_vector = description_text_vector(
         description=description, embedder=providers.text_embedder
@@ -71,7 +72,8 @@ def search_run(
     providers = with_analysis_options(providers or search_providers(), query.analysis)
     state, inputs = state_encode(query=query, providers=providers, config=config)
     if query.image is not None:
-        image_checks(state, query.image.pixels, config, image_query_vector(state, config))
+        vector = image_query_vector(state, config)
+        image_checks(state, query.image.pixels, config, vector, filters=query.filters)
     text_overrides = description_from_text(state.text) if state.text else {}
     if query.image is not None and providers.describer is not None and refine != "never":
         _query_described(state, query, providers, refine=refine, text_overrides=text_overrides)
@@ -91,7 +93,7 @@ def search_run(
             ttl=config.query_ttl_seconds,
             text_overrides=text_overrides,
         )
-    return answer(state, config, inputs=inputs, save_state=not pending)
+    return answer(state, config, filters=query.filters, inputs=inputs, save_state=not pending)
 
 
 @search_observed
@@ -106,4 +108,4 @@ def search_answer_get(*, query_id: str, **paging: int) -> SearchAnswer:
             field="query_id",
             status=404,
         )
-    return answer(state, search_config())
+    return answer(state, search_config(), filters=filters_parse(raw=state.filters))

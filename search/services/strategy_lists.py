@@ -9,7 +9,7 @@ from search.conf import SearchConfig
 from search.covering import covering
 from search.fusion import Hit
 from search.metrics import STRATEGY_SECONDS, timed, timed_each
-from search.query import SearchFilters, filters_parse
+from search.query import SearchFilters
 from search.selectors import MaterialQueryInputs, ResultRow
 from search.services.strategy_calls import (
     SearchWithRows,
@@ -74,11 +74,14 @@ def vector_searches(
 
 
 def strategy_lists(
-    state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None
+    state: QueryState,
+    config: SearchConfig,
+    inputs: MaterialQueryInputs | None,
+    filters: SearchFilters,
 ) -> tuple[dict[str, list[Hit]], dict[int, ResultRow]]:
     """Each weighted strategy's ranked list, and the result rows the strategies read on the
-    way (the properties strategy's candidates carry theirs: the answer need not read them)."""
-    filters = filters_parse(raw=state.filters)
+    way (the properties strategy's candidates carry theirs: the answer need not read them).
+    `filters`: the state's, parsed."""
     depth = max(config.candidates, state.limit * state.page)
     exclude = [state.material_id] if state.material_id is not None else []
     searches = vector_searches(state, config, inputs, filters=filters, depth=depth, exclude=exclude)

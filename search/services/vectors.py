@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from search.conf import SearchConfig
-from search.encoding import as_array as _array
 from search.encoding import away as _away
 from search.encoding import unit
 from search.selectors import MaterialQueryInputs
@@ -14,7 +13,7 @@ from search.state import QueryState
 from search.strategies.vector import QueryVector, StoredVector
 
 
-def image_negatives(state: QueryState) -> list[list[float] | None]:
+def image_negatives(state: QueryState) -> list[np.ndarray | None]:
     negatives = [state.negative_image_vector]
     if shared_space(state):
         negatives.append(state.negative_text_vector)
@@ -26,7 +25,7 @@ def shared_space(state: QueryState) -> bool:
     return bool(state.text_model) and state.text_model == state.image_model
 
 
-def semantic_parts(state: QueryState) -> list[list[float] | None]:
+def semantic_parts(state: QueryState) -> list[np.ndarray | None]:
     """What the semantic query vector sums besides the material's own description vector."""
     return [state.text_vector, state.description_vector]
 
@@ -34,21 +33,20 @@ def semantic_parts(state: QueryState) -> list[list[float] | None]:
 def image_query_vector(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
 ) -> QueryVector | None:
-    vector = _array(state.image_vector)
+    vector = state.image_vector
     if vector is None and inputs is not None:
         if inputs.image_vector is None and inputs.image_embedding_id is not None:
             return StoredVector(inputs.image_embedding_id)  # nothing to subtract from it
         vector = inputs.image_vector
     if vector is None and shared_space(state):
-        vector = _array(state.text_vector)  # text→image search (CLIP-like embedders)
-    negatives = [_array(n) for n in image_negatives(state)]
-    return _away(vector, negatives, config.negative_weight)
+        vector = state.text_vector  # text→image search (CLIP-like embedders)
+    return _away(vector, image_negatives(state), config.negative_weight)
 
 
 def semantic_query_vector(
     state: QueryState, config: SearchConfig, inputs: MaterialQueryInputs | None = None
 ) -> QueryVector | None:
-    parts = [_array(p) for p in semantic_parts(state)]
+    parts = semantic_parts(state)
     if inputs is not None and state.text_model:
         if inputs.text_vector is None and inputs.text_embedding_id is not None:
             return StoredVector(inputs.text_embedding_id)  # nothing to add or subtract
@@ -57,5 +55,5 @@ def semantic_query_vector(
     if not present:
         return None
     return _away(
-        unit(np.sum(present, axis=0)), [_array(state.negative_text_vector)], config.negative_weight
+        unit(np.sum(present, axis=0)), [state.negative_text_vector], config.negative_weight
     )

@@ -1,5 +1,5 @@
 """Analysis depth against the local fake of the provider's wire format: each depth its own
-prompt, `max_tokens`, cache key and ledger row; the offline analyser says what it cannot do."""
+prompt, `max_tokens`, cache key and ledger row; a describer without depths says so."""
 
 from __future__ import annotations
 
@@ -86,10 +86,11 @@ def test_a_comprehensive_answer_without_its_extras_is_repaired_once(fake):
     assert result.description.properties
 
 
-def test_the_offline_analyser_says_where_it_cannot_honour_a_depth():
+def test_a_describer_that_knows_no_depths_says_where_it_cannot_honour_one():
+    # (the offline analyser knows them: tests/analysis/test_offline_depth.py)
     comprehensive = AtDepth(PixelStatsDescriber(), "comprehensive").describe(_image())
     assert comprehensive.depth == "detailed"
-    assert "offline analyser" in comprehensive.depth_note
+    assert "one description at every depth" in comprehensive.depth_note
     basic = AtDepth(PixelStatsDescriber(), "basic").describe(_image())
     assert basic.depth_note == ""  # its one description has the type and colours a basic needs
 

@@ -21,9 +21,9 @@ from tests.search.conftest import (  # noqa: F401 - fixtures
 @pytest.fixture(autouse=True)
 def _fresh_rate_counters(django_db_blocker):
     yield
-    # Counts a live server committed outlive the test's flush (the table is no model's).
+    # Counts a live server committed must not leak into the next test.
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM swatch_rate_counter")
+        cursor.execute("DELETE FROM swatch_store")
 
 
 @pytest.fixture

@@ -139,3 +139,29 @@ def test_the_storage_setting_is_checked(monkeypatch):
     monkeypatch.setenv("SWATCH_MEDIA_STORAGE", "ftp")
     with pytest.raises(ImproperlyConfigured, match="filesystem` or `s3"):
         media_storage()
+
+
+@pytest.mark.django_db
+def test_a_private_catalogs_objects_get_presigned_urls_of_the_bucket_never_the_cdns(
+    settings, s3_env, monkeypatch
+):
+    from access.media import media_url_for
+
+    monkeypatch.setenv("SWATCH_MEDIA_CDN_DOMAIN", "media.example.com")
+    _use(settings)
+    settings.SWATCH_PRIVATE_MEDIA_URL_SECONDS = 600
+    created = material_create_with_image(
+        catalog=catalog_get_or_create(name="private"), data=make_image_bytes(), name="Slate"
+    )
+    name = MaterialImage.objects.get(pk=created.image.pk).thumbnail.name
+    body = s3_env.get_object(Bucket=BUCKET, Key=f"media/{name}")["Body"].read()
+
+    public = media_url_for(name, private=False)
+    private = media_url_for(name, private=True)
+
+    assert public == f"https://media.example.com/media/{name}"
+    endpoint = settings.STORAGES["default"]["OPTIONS"]["endpoint_url"]
+    assert private.startswith(f"{endpoint}/{BUCKET}/media/")
+    assert "X-Amz-Signature=" in private
+    assert "X-Amz-Expires=600" in private
+    assert requests.get(private, timeout=30).content == body

@@ -1,6 +1,6 @@
 """The rate-limit tests of tests/search/test_rate_limits.py without Redis: counted in
-Postgres (search/ratelimit/counters.py, the UNLOGGED `swatch_rate_counter`), as the default
-setup does. Here the cache is the database cache (the project's default)."""
+Postgres (the shared store's UNLOGGED `swatch_store`, config/store/database.py), as the
+default setup does. Here the cache is the database cache (the project's default)."""
 
 import pytest
 from django.db import connection
@@ -22,10 +22,10 @@ def _counted_in_postgres(monkeypatch, settings, django_db_blocker):
     assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
     monkeypatch.setattr(test_rate_limits, "expected_backend", lambda: "database")
     yield
-    # Counts committed by a live server or another process (transactional tests) outlive
-    # the flush (the table is no model's); none may leak into the next test.
+    # Counts committed by a live server or another process (transactional tests) must not
+    # leak into the next test.
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM swatch_rate_counter")
+        cursor.execute("DELETE FROM swatch_store")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analysis.colors import srgb_to_lab
 from analysis.curation.revision import descriptions_revision_bump
 from analysis.models import Embedding
+from config.store import store
 from materials.models import Material, MaterialImage
 from search.background import background_wait
 from search.prepared import Statement, prepared_execute
@@ -296,7 +297,7 @@ def test_an_answer_and_its_state_are_cached_with_their_own_lifetimes():
 
 def test_a_search_waits_for_one_cache_round_trip(providers, sample_catalog):
     # given the Redis cache, its commands recorded as they are sent
-    redis = caches["default"].client.get_client(write=True)
+    redis = store().redis
     pipeline_class = type(redis.pipeline())
     sent: list[str] = []
     original_command, original_pipeline = type(redis).execute_command, pipeline_class.execute
@@ -361,12 +362,11 @@ def database_cache(settings, _run_prefix):
         }
     }
     yield
-    cache.clear()
-    settings.CACHES = redis  # the Redis fixture cleans up after itself
+    settings.CACHES = redis  # the Redis fixture cleans up after itself; the test's rows roll back
 
 
-def test_without_redis_a_search_reads_and_writes_the_database_cache_in_one_statement_each(
-    database_cache, django_assert_max_num_queries
+def test_without_redis_a_search_reads_and_writes_the_shared_store_in_one_statement_each(
+    database_cache, django_assert_max_num_queries, settings
 ):
     # given a state whose answer is not cached yet, and the revision seen once
     state = QueryState(query_id="q-db", text="slate")
@@ -381,15 +381,16 @@ def test_without_redis_a_search_reads_and_writes_the_database_cache_in_one_state
         query_cache_save(answer_key=lookup.key, answer=_answer("q-db"), answer_ttl=300,
                          background=True)  # fmt: skip
 
-    # then Django's own cache reads both back, each with its lifetime
-    assert cache.get(lookup.key) == _answer("q-db")
+    # then both are read back, each with its lifetime
+    assert store().get_many([lookup.key]) == {lookup.key: _answer("q-db")}
     assert query_state_load(query_id="q-db") == state
     assert answer_lookup(state=state).cached == _answer("q-db")
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT round(extract(epoch FROM expires - now())) FROM swatch_cache "
-            "WHERE cache_key = ANY(%s) ORDER BY 1",
-            [[cache.make_and_validate_key(k) for k in (lookup.key, "search:query:q-db")]],
+            "SELECT round(extract(epoch FROM expires - now())) FROM swatch_store "
+            "WHERE key = ANY(%s) ORDER BY 1",
+            [[f"{prefix}:{k}" for k in (lookup.key, "search:query:q-db")]],
         )
         lifetimes = [row[0] for row in cursor.fetchall()]
     assert 290 <= lifetimes[0] <= 300
