@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 
 from access.media import media_url  # noqa: F401 - the results' and the pages' URLs
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
+from analysis.read_model import analysis_not_rejected, embedding_of_kind
 from materials.models import PRIMARY_FIRST, Catalog, Material, MaterialImage
 from search.database import connection
 from search.errors import SearchError
@@ -168,9 +169,9 @@ def _stored_vector_sql(kind: str) -> str:
     # model parameter asks for it.
     return (
         f"(SELECT e.id FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
-        f"AND e.model = %s AND e.kind = '{kind}'), "
+        f"AND e.model = %s AND {embedding_of_kind('e', kind)}), "
         f"(SELECT vector_send(e.vector) FROM {_EMBEDDING} e WHERE e.image_id = mi.id "
-        f"AND e.model = %s AND e.kind = '{kind}')"
+        f"AND e.model = %s AND {embedding_of_kind('e', kind)})"
     )
 
 
@@ -182,7 +183,7 @@ _QUERY_INPUTS_SQL = (
     f"{_stored_vector_sql(EmbeddingKind.IMAGE.value)}, "
     f"{_stored_vector_sql(EmbeddingKind.DESCRIPTION.value)} "
     f"FROM {_MATERIAL} m LEFT JOIN {_IMAGE} mi ON mi.material_id = m.id "
-    f"LEFT JOIN {_ANALYSIS} va ON va.image_id = mi.id AND va.status <> 'rejected' "
+    f"LEFT JOIN {_ANALYSIS} va ON va.image_id = mi.id AND {analysis_not_rejected('va')} "
     "WHERE m.id = %s ORDER BY mi.is_primary DESC, mi.id"
 )
 
