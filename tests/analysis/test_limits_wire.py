@@ -2,12 +2,16 @@
 wire format (the vision model's chat completions, the CLIP endpoint's embeddings), with a
 clock the test moves: counted before each request from its payload, corrected from the
 answer's `usage`; over a limit, interactive work is answered offline at once and background
-work is deferred (rescheduled, not failed, no request sent)."""
+work is deferred (rescheduled, not failed, no request sent). Two worker processes share one
+budget: the fake sees exactly what the minute allows."""
 
 from __future__ import annotations
 
 import ast
 import io
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -24,7 +28,7 @@ from analysis.pipeline import PipelineProviders
 from analysis.providers.chains import FallbackDescriber, FallbackEmbedder
 from analysis.providers.clip_remote import RemoteClipEmbedder
 from analysis.providers.fallback import ProviderLink
-from tests.analysis.limits_support import set_limits
+from tests.analysis.limits_support import REDIS, set_limits
 from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
     HashingTextEmbedder,
     PixelStatsDescriber,
@@ -35,6 +39,7 @@ from tests.analysis.test_limits_pipeline import CHAT, _chain, _images, _png
 from tests.analysis.test_limits_pipeline import clock as clock  # noqa: PLC0414 - a fixture
 from tests.fakes.local_providers import PixelEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer, fixture
+from tests.fakes.processes import run_django
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_cache")]
 EMBEDDINGS = "/v1/embeddings"
@@ -155,3 +160,46 @@ def test_embeddings_per_day_background_deferred_not_failed(clip_server, clock, s
     assert ast.literal_eval(schedule.args) == (waiting.pk,)
     wait = schedule.next_run.timestamp() - clock.now
     assert 23 * 3600 < wait <= 24 * 3600 + 1440 + 60  # the day counted in buckets of 24 min
+
+
+WORKER = """
+import json
+import numpy as np
+from django.conf import settings
+from PIL import Image
+from analysis.http import provider_session
+from analysis.limits.clock import limits_clock
+from analysis.providers.openai_vision import OpenAIVisionDescriber
+from analysis.providers.protocols import ProviderError
+settings.SWATCH_LIMITS["PROVIDERS"]["{provider}"] = {{"requests": 60}}
+describer = OpenAIVisionDescriber(
+    base_url="{base_url}", model="meta-llama/Llama-3.2-90B-Vision-Instruct-Turbo",
+    session=provider_session("{provider}", timeout=(2.0, 20.0)),
+)
+answered, refused = 0, []
+with limits_clock(lambda: {now}):
+    for seed in range(50):
+        pixels = np.random.default_rng(seed).integers(0, 255, (40, 40, 3), dtype=np.uint8)
+        try:
+            describer.describe(Image.fromarray(pixels))
+            answered += 1
+        except ProviderError as exc:
+            refused.append(exc.code)
+print(json.dumps({{"answered": answered, "refused": sorted(set(refused))}}))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_two_worker_processes_share_one_budget_at_the_wire(backend):
+    provider = f"vision-{uuid.uuid4().hex[:8]}"
+    env = {"REDIS_URL": REDIS} if backend == "redis" else {}
+    with FakeOpenAIServer() as fake:
+        code = WORKER.format(provider=provider, base_url=fake.base_url, now=1_800_000_000.0)
+        # when two worker processes each describe 50 images in the same second
+        with ThreadPoolExecutor(2) as pool:
+            runs = [json.loads(out) for out in pool.map(lambda _: run_django(code, env=env), "ab")]
+        # then the fake saw exactly the 60 requests the minute allows, from both together
+        assert len(fake.requests_to(CHAT)) == 60
+        assert sum(r["answered"] for r in runs) == 60, runs
+        assert all(r["refused"] in ([], ["over_limit"]) for r in runs), runs
