@@ -16,7 +16,6 @@ from analysis.pipeline import PipelineProviders
 from analysis.tasks import analysis_task
 from tests.analysis.pipeline_support import (
     HashingTextEmbedder,
-    own_cache,  # noqa: F401 - a fixture
 )
 from tests.analysis.test_limits_pipeline import CHAT, PROVIDERS, _chain, _png
 from tests.analysis.test_limits_pipeline import clock as clock  # noqa: PLC0414 - a fixture

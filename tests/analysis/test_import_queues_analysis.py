@@ -18,9 +18,8 @@ from analysis.services import analysis_queue_for_images
 from materials.importer import catalog_import, collect_items
 from materials.models import MaterialImage
 from materials.services import catalog_get_or_create
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     counted,
-    own_cache,
     store_images,
 )
 

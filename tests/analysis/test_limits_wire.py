@@ -29,10 +29,9 @@ from analysis.providers.chains import FallbackDescriber, FallbackEmbedder
 from analysis.providers.clip_remote import RemoteClipEmbedder
 from analysis.providers.fallback import ProviderLink
 from tests.analysis.limits_support import REDIS, set_limits
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     HashingTextEmbedder,
     PixelStatsDescriber,
-    own_cache,
     pending_analyses,
 )
 from tests.analysis.test_limits_pipeline import CHAT, _chain, _images, _png
