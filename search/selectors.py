@@ -99,6 +99,16 @@ def material_get(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> 
     return material
 
 
+def material_visible_require(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> None:
+    """`material_get`'s 404 without reading the material: a search by material id checks it
+    before counting the request, and the search reads what it needs itself."""
+    found = Material.objects.filter(pk=material_id).exclude(catalog_id__in=hidden_catalogs)
+    if not found.exists():
+        raise SearchError(
+            "not_found", f"No material with id {material_id}.", field="material_id", status=404
+        )
+
+
 def material_list(
     *,
     catalog: str | None = None,
