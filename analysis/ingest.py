@@ -228,7 +228,6 @@ def analysis_run_batch(
             parts = (chosen.describer, chosen.image_embedder, chosen.text_embedder)
             resolved.append(PipelineProviders(*options_applied(*parts, options)))
         return resolved[-1]
-        return resolved[0]
 
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]

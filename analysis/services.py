@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from analysis.caching import text_sha256
 from analysis.curation.revision import descriptions_revision_bump
+from analysis.embedding_writes import embeddings_write
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, EmbeddingKind
 from analysis.models import VisualAnalysis as Analysis
 from analysis.pipeline import PipelineFailure, PipelineOutput
@@ -133,7 +134,7 @@ def analysis_claim(*, analysis_id: int) -> int | None:
 
 
 def embeddings_upsert(*, image: MaterialImage, output: PipelineOutput) -> None:
-    Embedding.objects.bulk_create(
+    embeddings_write(
         [
             Embedding(
                 image=image,
@@ -151,10 +152,7 @@ def embeddings_upsert(*, image: MaterialImage, output: PipelineOutput) -> None:
                 vector=output.text_vector,
                 source_sha256=text_sha256(output.text),
             ),
-        ],
-        update_conflicts=True,
-        unique_fields=["image", "kind", "model"],
-        update_fields=["dimensions", "vector", "source_sha256"],
+        ]
     )
 
 

@@ -14,6 +14,7 @@ from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run
 from analysis.limits import store as limit_store
 from analysis.queueing import analysis_reap_stuck
+from analysis.schedules import repeating_schedule_ensure
 from config.store import store
 
 logger = logging.getLogger("swatch.analysis.tasks")
@@ -51,18 +52,9 @@ def analysis_reap_task() -> str:
 
 def reap_schedule_ensure(**kwargs: object) -> None:
     """Install (or update) the worker's schedule that runs the reaper. Runs after `migrate`."""
-    from django.db import connections
-    from django_q.models import Schedule
-
-    using = str(kwargs.get("using") or "default")
-    if Schedule._meta.db_table not in connections[using].introspection.table_names():
-        return  # django_q not migrated (yet)
-    Schedule.objects.using(using).update_or_create(
+    repeating_schedule_ensure(
         name=REAP_SCHEDULE_NAME,
-        defaults={
-            "func": "analysis.tasks.analysis_reap_task",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": settings.SWATCH["REAP_EVERY_MINUTES"],
-            "repeats": -1,
-        },
+        func="analysis.tasks.analysis_reap_task",
+        minutes=settings.SWATCH["REAP_EVERY_MINUTES"],
+        using=str(kwargs.get("using") or "default"),
     )

@@ -17,10 +17,11 @@ import socket
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 from django.utils import timezone
 
 from analysis.metrics import TASK_CPU_SECONDS, TASK_SECONDS
+from analysis.schedules import repeating_schedule_ensure
 from config.request_id import NO_REQUEST, request_id_get, request_id_reset, request_id_set
 
 HEARTBEAT_SCHEDULE_NAME = "swatch: worker heartbeat"
@@ -63,19 +64,11 @@ def heartbeat_while_working(*, every_seconds: float = 15.0) -> None:
 
 def heartbeat_schedule_ensure(**kwargs: object) -> None:
     """Install the every-minute heartbeat schedule. Runs after `migrate`."""
-    from django_q.models import Schedule
-
-    using = str(kwargs.get("using") or "default")
-    if Schedule._meta.db_table not in connections[using].introspection.table_names():
-        return  # django_q not migrated (yet)
-    Schedule.objects.using(using).update_or_create(
+    repeating_schedule_ensure(
         name=HEARTBEAT_SCHEDULE_NAME,
-        defaults={
-            "func": "analysis.worker.heartbeat_task",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
+        func="analysis.worker.heartbeat_task",
+        minutes=1,
+        using=str(kwargs.get("using") or "default"),
     )
 
 

@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 from materials.errors import CatalogError, ImageIntakeError
 from materials.intake import IntakeLimits, image_decode
 from materials.models import Catalog, MaterialImage
-from materials.services import MaterialImageResult, material_create_with_image
+from materials.services import MaterialImageResult, after_import_queue, material_create_with_image
 
 # Files with these endings are treated as images (and refused with a reason if they are not);
 # anything else in a folder (READMEs, CSVs, licences) is not part of the catalog.
@@ -81,6 +81,7 @@ class ImportSummary:
     failures: list[ImportFailure] = field(default_factory=list)
     skipped_files: list[ImportFailure] = field(default_factory=list)  # never tried, with why
     created_image_ids: list[int] = field(default_factory=list)
+    queued: int = 0  # new images queued for analysis
 
     def line(self) -> str:
         return f"imported {self.imported}, skipped {self.skipped}, failed {self.failed}"
@@ -166,7 +167,7 @@ def import_item(
     row = item.row
     data = item_bytes(item) if data is None else data
     named = Path(item.url.split("?", 1)[0].rstrip("/")) if item.url else item.path
-    result = material_create_with_image(
+    return material_create_with_image(
         catalog=catalog,
         data=data,
         name=row.get("name") or material_name_from_path(named),
@@ -178,7 +179,6 @@ def import_item(
         limits=limits,
         source_url=item.url,
     )
-    return result
 
 
 def _already_imported(target: _Target, items: list[ImportItem]) -> set[str]:
@@ -234,9 +234,11 @@ def catalog_import(
     items: list[ImportItem],
     on_progress: Callable[[ImportItem, str], None] | None = None,
     concurrency: int | None = None,
+    analysis: dict | None = None,
 ) -> ImportSummary:
     """Import every item; a bad one is recorded with its reason and the batch goes on. URLs
-    already imported into the catalog are skipped without a download.
+    already imported into the catalog are skipped without a download. With `analysis` (its
+    options), the new images are then queued for analysis.
 
     `catalog` may be a callable: the catalog is then made when the first file is good, so an
     import where every file fails leaves no empty catalog behind."""
@@ -249,6 +251,8 @@ def catalog_import(
         outcome = _import_one(target, item, data, limits, summary)
         if on_progress:
             on_progress(item, outcome)
+    if analysis is not None:
+        summary.queued = after_import_queue(image_ids=summary.created_image_ids, analysis=analysis)
     return summary
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from materials.errors import MaterialError
 from materials.intake import IntakeLimits, image_normalise
@@ -57,6 +59,31 @@ def thumbnails_store(*, image: MaterialImage, thumbnails: dict[str, bytes]) -> N
             storage.save(name, ContentFile(data))
 
 
+def primary_image_store(
+    *, material: Material, normalised, source_url: str, filename: str
+) -> MaterialImage:
+    """Store a normalised image (`intake.image_normalise`) as the material's primary image:
+    the content-addressed file, its thumbnails and embedding input, then the row."""
+    image = MaterialImage(
+        material=material,
+        catalog=material.catalog,
+        sha256=normalised.sha256,
+        width=normalised.width,
+        height=normalised.height,
+        original_format=normalised.original_format,
+        original_filename=filename[-300:],
+        source_url=source_url[:2000],
+        is_primary=True,
+    )
+    image.image.save(f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False)
+    thumbnails_store(image=image, thumbnails=normalised.thumbnails)
+    image.embedding_input.save(
+        f"{normalised.sha256}.png", ContentFile(normalised.embedding_input), save=False
+    )
+    image.save()
+    return image
+
+
 def material_create_with_image(
     *,
     catalog: Catalog,
@@ -90,25 +117,9 @@ def material_create_with_image(
                 supplier=supplier,
                 attributes=attributes or {},
             )
-            image = MaterialImage(
-                material=material,
-                catalog=catalog,
-                sha256=normalised.sha256,
-                width=normalised.width,
-                height=normalised.height,
-                original_format=normalised.original_format,
-                original_filename=filename[-300:],
-                source_url=source_url[:2000],
-                is_primary=True,
+            image = primary_image_store(
+                material=material, normalised=normalised, source_url=source_url, filename=filename
             )
-            image.image.save(
-                f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False
-            )
-            thumbnails_store(image=image, thumbnails=normalised.thumbnails)
-            image.embedding_input.save(
-                f"{normalised.sha256}.png", ContentFile(normalised.embedding_input), save=False
-            )
-            image.save()
     except IntegrityError:
         # A concurrent import stored the same bytes first: theirs stands.
         existing = MaterialImage.objects.filter(catalog=catalog, sha256=normalised.sha256).first()
@@ -116,3 +127,13 @@ def material_create_with_image(
             raise
         return MaterialImageResult(image=existing, created=False)
     return MaterialImageResult(image=image, created=True)
+
+
+def after_import_queue(*, image_ids: list[int], analysis: dict) -> int:
+    """Hand an import's new images to the analysis app, with the analysis options asked
+    (vision, clip, depth); how many it queued. The callable is named in
+    `SWATCH["AFTER_IMPORT"]`: materials never imports analysis."""
+    hook = settings.SWATCH.get("AFTER_IMPORT")
+    if not hook or not image_ids:
+        return 0
+    return import_string(hook)(image_ids=image_ids, analysis=analysis)

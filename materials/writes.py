@@ -11,7 +11,7 @@ from django.db import transaction
 from materials.errors import MaterialError
 from materials.intake import IntakeLimits, image_normalise
 from materials.models import Catalog, Material, MaterialImage
-from materials.services import _delete_files, material_create_with_image
+from materials.services import _delete_files, material_create_with_image, primary_image_store
 
 FIELDS = ("name", "category", "sku", "supplier", "attributes")
 
@@ -48,34 +48,11 @@ def material_image_replace(
         )
     with transaction.atomic():
         MaterialImage.objects.filter(pk__in=[i.pk for i in old]).delete()
-        image = _image_store(material, normalised, source_url, filename)
+        image = primary_image_store(
+            material=material, normalised=normalised, source_url=source_url, filename=filename
+        )
     for image_row in old:
         _delete_files(image_row)
-    return image
-
-
-def _image_store(material, normalised, source_url: str, filename: str) -> MaterialImage:
-    from django.core.files.base import ContentFile
-
-    from materials.services import thumbnails_store
-
-    image = MaterialImage(
-        material=material,
-        catalog=material.catalog,
-        sha256=normalised.sha256,
-        width=normalised.width,
-        height=normalised.height,
-        original_format=normalised.original_format,
-        original_filename=filename[-300:],
-        source_url=source_url[:2000],
-        is_primary=True,
-    )
-    image.image.save(f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False)
-    thumbnails_store(image=image, thumbnails=normalised.thumbnails)
-    image.embedding_input.save(
-        f"{normalised.sha256}.png", ContentFile(normalised.embedding_input), save=False
-    )
-    image.save()
     return image
 
 

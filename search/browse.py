@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from analysis.read_model import analysis_curated
 from search.query import SearchFilters
 from search.selectors import result_materials_by_id
 from search.strategies.sql import MATERIAL, MATERIAL_JOINS, filters_where
@@ -24,7 +25,7 @@ BROWSE_SORTS = {  # key: (label, ORDER BY)
     # Curated (or approved) descriptions first, then the most confident, then by name.
     "confidence": (
         "Best described first",
-        "bool_or(va.source = 'curated' OR va.status = 'approved') DESC NULLS LAST, "
+        f"bool_or({analysis_curated('va')}) DESC NULLS LAST, "
         "max(va.confidence) DESC NULLS LAST, lower(m.name), m.id",
     ),
 }

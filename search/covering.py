@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+from analysis.models import EmbeddingKind
+from analysis.read_model import embedding_of_kind
 from search.encoding import query_image_vector
 from search.fusion import Hit
 from search.providers import SearchProviders
@@ -17,6 +19,8 @@ from search.query import SearchQuery
 from search.state import QueryState
 from search.strategies.sql import EMBEDDING, IMAGE
 from search.strategies.vector import FacetRow, SearchWithRows, vector_search_with_rows
+
+IMAGE_KIND = EmbeddingKind.IMAGE.value
 
 
 def fallback_encode(*, state: QueryState, query: SearchQuery, providers: SearchProviders) -> None:
@@ -37,7 +41,7 @@ def _covered(*, model: str, material_ids: list[int]) -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT DISTINCT mi.material_id FROM {EMBEDDING} e JOIN {IMAGE} mi "  # noqa: S608 - constant tables
-            "ON mi.id = e.image_id WHERE e.model = %s AND e.kind = 'image' "
+            f"ON mi.id = e.image_id WHERE e.model = %s AND {embedding_of_kind('e', IMAGE_KIND)} "
             "AND mi.material_id = ANY(%s)",
             [model, material_ids],
         )

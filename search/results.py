@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from search.conf import STRATEGIES
@@ -50,20 +50,6 @@ class SearchAnswer:
     analysis_note: str = ""  # what the query image's analysis could not do at its depth
     good_matches: int = 0
     preliminary: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """The answer as JSON-ready data. Shallow: the nested dicts are the answer's own, for
-        rendering (`dataclasses.asdict` deep-copied them all: a third of an API request's
-        Python time in a profile of `POST /api/v1/search/`)."""
-        data = {name: getattr(self, name) for name in _ANSWER_FIELDS}
-        data["results"] = [
-            {name: getattr(result, name) for name in _RESULT_FIELDS} for result in self.results
-        ]
-        return data
-
-
-_ANSWER_FIELDS = tuple(f.name for f in fields(SearchAnswer))
-_RESULT_FIELDS = tuple(f.name for f in fields(SearchResult))
 
 
 def _inliers(details: Mapping[str, object]) -> dict[str, object]:

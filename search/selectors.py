@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 
 from access.media import media_url  # noqa: F401 - the results' and the pages' URLs
 from analysis.models import Embedding, EmbeddingKind, VisualAnalysis
+from analysis.read_model import analysis_not_rejected, embedding_of_kind
 from materials.models import PRIMARY_FIRST, Catalog, Material, MaterialImage
 from search.database import connection
 from search.errors import SearchError
@@ -98,6 +99,16 @@ def material_get(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> 
     return material
 
 
+def material_visible_require(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> None:
+    """`material_get`'s 404 without reading the material: a search by material id checks it
+    before counting the request, and the search reads what it needs itself."""
+    found = Material.objects.filter(pk=material_id).exclude(catalog_id__in=hidden_catalogs)
+    if not found.exists():
+        raise SearchError(
+            "not_found", f"No material with id {material_id}.", field="material_id", status=404
+        )
+
+
 def material_list(
     *,
     catalog: str | None = None,
@@ -158,9 +169,9 @@ def _stored_vector_sql(kind: str) -> str:
     # model parameter asks for it.
     return (
         f"(SELECT e.id FROM {_EMBEDDING} e WHERE e.image_id = mi.id "  # noqa: S608 - constants
-        f"AND e.model = %s AND e.kind = '{kind}'), "
+        f"AND e.model = %s AND {embedding_of_kind('e', kind)}), "
         f"(SELECT vector_send(e.vector) FROM {_EMBEDDING} e WHERE e.image_id = mi.id "
-        f"AND e.model = %s AND e.kind = '{kind}')"
+        f"AND e.model = %s AND {embedding_of_kind('e', kind)})"
     )
 
 
@@ -172,7 +183,7 @@ _QUERY_INPUTS_SQL = (
     f"{_stored_vector_sql(EmbeddingKind.IMAGE.value)}, "
     f"{_stored_vector_sql(EmbeddingKind.DESCRIPTION.value)} "
     f"FROM {_MATERIAL} m LEFT JOIN {_IMAGE} mi ON mi.material_id = m.id "
-    f"LEFT JOIN {_ANALYSIS} va ON va.image_id = mi.id AND va.status <> 'rejected' "
+    f"LEFT JOIN {_ANALYSIS} va ON va.image_id = mi.id AND {analysis_not_rejected('va')} "
     "WHERE m.id = %s ORDER BY mi.is_primary DESC, mi.id"
 )
 

@@ -32,6 +32,7 @@ from analysis.curation.services import (
     row_changes,
 )
 from analysis.description import CATEGORY_OF_TYPE, DescriptionInvalid, description_parse
+from analysis.embedding_writes import embeddings_write
 from analysis.models import (
     AnalysisAuditEntry,
     AnalysisSource,
@@ -168,15 +169,17 @@ def analysis_correction_write(
         row.reviewed_by = actor_of(actor)
         row.reviewed_at = timezone.now()
         row.save()
-        Embedding.objects.update_or_create(
-            image_id=row.image_id,
-            kind=EmbeddingKind.DESCRIPTION,
-            model=prepared.text_model,
-            defaults={
-                "dimensions": int(prepared.vector.shape[0]),
-                "vector": prepared.vector,
-                "source_sha256": text_sha256(prepared.text),
-            },
+        embeddings_write(
+            [
+                Embedding(
+                    image_id=row.image_id,
+                    kind=EmbeddingKind.DESCRIPTION,
+                    model=prepared.text_model,
+                    dimensions=int(prepared.vector.shape[0]),
+                    vector=prepared.vector,
+                    source_sha256=text_sha256(prepared.text),
+                )
+            ]
         )
         flags_resolve(analysis=row)
         entry = audit_entry_create(

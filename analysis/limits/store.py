@@ -1,6 +1,7 @@
-"""Counters every process shares, for the outbound limits: Redis when it is the cache, else
-PostgreSQL (the UNLOGGED table of migration analysis.0009). Falls back to the database while
-Redis is unreachable, so the count stays shared.
+"""Counters every process shares, for the outbound limits: on the shared store's Redis
+(config/store) when there is one, else PostgreSQL (the UNLOGGED table of migration
+analysis.0009). Falls back to the database while Redis is unreachable, so the count stays
+shared (a money budget must not be counted per process).
 
 A window of `seconds` is 60 buckets of `seconds / 60`; a request is admitted only if the
 buckets it could share any `seconds`-long span with — its own and the 60 before — hold room
@@ -17,10 +18,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import connection, transaction
 
 from config.errors.outages import CACHE_ERRORS
+from config.store import store
 
 logger = logging.getLogger("swatch.limits")
 
@@ -86,14 +87,8 @@ class Counted:
     backend: str
 
 
-def _is_redis() -> bool:
-    client = getattr(cache, "client", None)
-    return hasattr(client, "get_client") and hasattr(cache, "make_key")
-
-
-def _redis_reserve(windows: Sequence[Window], now: float) -> Counted:
-    client = cache.client.get_client(write=True)
-    keys = [cache.make_key(k) for w in windows for k in w.keys(now)]
+def _redis_reserve(client, windows: Sequence[Window], now: float) -> Counted:
+    keys = [store().prefix + k for w in windows for k in w.keys(now)]
     args: list[int] = [len(windows), BUCKETS + 1]
     for w in windows:
         args += [w.limit, w.amount, 2 * w.seconds + 60]
@@ -110,9 +105,8 @@ def _lock_id(windows: Sequence[Window]) -> str:
 
 
 def _prefixed(key: str) -> str:
-    """A database key under the cache's prefix: deployments sharing a database stay apart."""
-    prefix = getattr(cache, "key_prefix", "")
-    return f"{prefix}:{key}" if prefix else key
+    """A database key under the store's prefix: deployments sharing a database stay apart."""
+    return store().prefix + key
 
 
 def _database_reserve(windows: Sequence[Window], now: float) -> Counted:
@@ -149,9 +143,10 @@ def _fallback(what: str, exc: BaseException) -> None:
 
 def reserve(windows: Sequence[Window], now: float) -> Counted:
     """Count each window's `amount` if every window has room for it, else count nothing."""
-    if _is_redis():
+    client = store().redis
+    if client is not None:
         try:
-            return _redis_reserve(windows, now)
+            return _redis_reserve(client, windows, now)
         except CACHE_ERRORS as exc:
             _fallback("a reservation", exc)
     return _database_reserve(windows, now)
@@ -159,10 +154,10 @@ def reserve(windows: Sequence[Window], now: float) -> Counted:
 
 def add(key: str, amount: int, ttl: int) -> None:
     """Add `amount` (may be negative: a correction) to one bucket."""
-    if _is_redis():
+    client = store().redis
+    if client is not None:
         try:
-            client = cache.client.get_client(write=True)
-            full = cache.make_key(key)
+            full = store().prefix + key
             pipeline = client.pipeline(transaction=True)
             pipeline.incrby(full, amount)
             pipeline.expire(full, ttl)
@@ -178,10 +173,10 @@ def next_slot(key: str, *, earliest: float, interval: float, ttl: int) -> float:
     """A time at or after `earliest`, `interval` after the last one handed out under `key`:
     deferred work is spread over the window instead of all waking at once."""
     earliest_ms, interval_ms = math.ceil(earliest * 1000), math.ceil(interval * 1000)
-    if _is_redis():
+    client = store().redis
+    if client is not None:
         try:
-            client = cache.client.get_client(write=True)
-            slot = client.eval(_SLOT, 1, cache.make_key(key), interval_ms, earliest_ms, ttl)
+            slot = client.eval(_SLOT, 1, store().prefix + key, interval_ms, earliest_ms, ttl)
             return int(slot) / 1000
         except CACHE_ERRORS as exc:
             _fallback("a deferral slot", exc)

@@ -6,28 +6,23 @@ per process, under a lock; `InferenceSession.run` itself is safe to call from ma
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from analysis.providers.protocols import ProviderError
+from config.lazy import Lazy
 
 
 class LazySession:
     def __init__(self, path: Path, *, intra_op_threads: int) -> None:
         self.path = Path(path)
         self.intra_op_threads = intra_op_threads
-        self._session: Any = None
-        self._lock = threading.Lock()
+        self._session: Lazy[Any] = Lazy(self._build)
 
     def get(self) -> Any:
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._session = self._build()
-        return self._session
+        return self._session.get()
 
     def _build(self) -> Any:
         import onnxruntime as ort  # deferred: ~0.3 s to import, and only the offline models need it

@@ -9,7 +9,6 @@ and the weights load offline only (`local_files_only`): no hub is ever asked.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
+from config.lazy import Lazy
 
 CLIP_MODEL = "clip-vit-b-32"
 
@@ -59,47 +59,41 @@ class LocalClipEmbedder:
         self.dimensions = clip_dimensions(self.weights_dir)
         self.batch_size = max(batch_size, 1)
         self.threads = threads
-        self._lock = threading.Lock()
-        self._loaded: tuple[Any, Any, Any, Any] | None = None
+        self._loaded: Lazy[tuple[Any, Any, Any, Any]] = Lazy(self._build)
 
     def _load(self) -> tuple[Any, Any, Any, Any]:
-        with self._lock:
-            if self._loaded is None:
-                try:
-                    import torch
-                    from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
-                except ImportError as exc:
-                    raise ProviderError(
-                        "clip-local needs torch and transformers "
-                        "(pip install -r requirements-ml.txt)",
-                        retryable=False,
-                        code="unavailable",
-                    ) from exc
-                if self.threads:
-                    torch.set_num_threads(self.threads)
-                try:
-                    net = CLIPModel.from_pretrained(self.weights_dir, local_files_only=True)
-                    processor = CLIPImageProcessor.from_pretrained(
-                        self.weights_dir, local_files_only=True
-                    )
-                    tokenizer = CLIPTokenizer.from_pretrained(
-                        self.weights_dir, local_files_only=True
-                    )
-                except (OSError, ValueError) as exc:
-                    raise ProviderError(
-                        f"clip-local: cannot load CLIP from {self.weights_dir}: {exc}",
-                        retryable=False,
-                        code="unavailable",
-                    ) from exc
-                net.eval()
-                if net.config.projection_dim != self.dimensions:
-                    raise ProviderError(
-                        "clip-local: config.json and weights disagree on projection_dim",
-                        retryable=False,
-                        code="unavailable",
-                    )
-                self._loaded = (torch, net, processor, tokenizer)
-        return self._loaded
+        return self._loaded.get()
+
+    def _build(self) -> tuple[Any, Any, Any, Any]:
+        try:
+            import torch
+            from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
+        except ImportError as exc:
+            raise ProviderError(
+                "clip-local needs torch and transformers (pip install -r requirements-ml.txt)",
+                retryable=False,
+                code="unavailable",
+            ) from exc
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            net = CLIPModel.from_pretrained(self.weights_dir, local_files_only=True)
+            processor = CLIPImageProcessor.from_pretrained(self.weights_dir, local_files_only=True)
+            tokenizer = CLIPTokenizer.from_pretrained(self.weights_dir, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ProviderError(
+                f"clip-local: cannot load CLIP from {self.weights_dir}: {exc}",
+                retryable=False,
+                code="unavailable",
+            ) from exc
+        net.eval()
+        if net.config.projection_dim != self.dimensions:
+            raise ProviderError(
+                "clip-local: config.json and weights disagree on projection_dim",
+                retryable=False,
+                code="unavailable",
+            )
+        return torch, net, processor, tokenizer
 
     @staticmethod
     def _features(torch: Any, output: Any) -> np.ndarray:

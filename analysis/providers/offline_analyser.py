@@ -11,7 +11,6 @@ where pixels cannot tell, each with a low confidence of its own.
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from analysis.providers.protocols import (
     ImageEmbedder,
     ProviderError,
 )
+from config.lazy import Lazy
 
 ANALYSER_VERSION = "offline-1"
 
@@ -101,16 +101,13 @@ class OfflineAnalyser:
         self.classifier_path = (
             Path(classifier_path) if classifier_path else w.weights_path(w.TYPE_CLASSIFIER)
         )
-        self._classifier = classifier
-        self._lock = threading.Lock()
+        self._classifier: Lazy[TypeClassifier] = Lazy(
+            self._classifier_load if classifier is None else lambda: classifier
+        )
 
     @property
     def classifier(self) -> TypeClassifier:
-        if self._classifier is None:
-            with self._lock:
-                if self._classifier is None:
-                    self._classifier = self._classifier_load()
-        return self._classifier
+        return self._classifier.get()
 
     def _classifier_load(self) -> TypeClassifier:
         if not self.classifier_path.is_file():

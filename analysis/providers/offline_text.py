@@ -7,7 +7,6 @@ Serves description↔description and text-query↔description similarity, not te
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from analysis.offline import weights as w
 from analysis.offline.session import LazySession
 from analysis.providers.protocols import EmbeddingBatch, ProviderError, embedding_batch
 from analysis.vectors import l2_normalise
+from config.lazy import Lazy
 
 MAX_TOKENS = 256  # the model's max_seq_length; longer texts are truncated
 
@@ -41,15 +41,10 @@ class MiniLMTextEmbedder:
             intra_op_threads if intra_op_threads is not None else w.offline_setting("THREADS", 2)
         )
         self._session = LazySession(self.graph_path, intra_op_threads=threads)
-        self._tokenizer: Any = None
-        self._lock = threading.Lock()
+        self._tokenizer: Lazy[Any] = Lazy(self._tokenizer_load)
 
     def _tokenizer_get(self) -> Any:
-        if self._tokenizer is None:
-            with self._lock:
-                if self._tokenizer is None:
-                    self._tokenizer = self._tokenizer_load()
-        return self._tokenizer
+        return self._tokenizer.get()
 
     def _tokenizer_load(self) -> Any:
         from tokenizers import Tokenizer

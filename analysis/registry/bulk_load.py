@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analysis.embedding_models import EmbeddingModel
+from analysis.embedding_writes import embeddings_write
 from analysis.models import Embedding
 from analysis.vector_indexes import SERVING_METHODS, VectorIndex
 
@@ -119,18 +120,13 @@ class EmbeddingBulkLoad:
                 self._indexes_rebuild()
 
     def _upsert(self, rows: list[VectorRow]) -> None:
-        Embedding.objects.bulk_create(
-            [
-                Embedding(
-                    image_id=row.image_id, kind=self.kind, model=self.model,
-                    dimensions=self.dimensions, vector=np.asarray(row.vector).tolist(),
-                    source_sha256=row.source_sha256,
-                )
-                for row in rows
-            ],
-            update_conflicts=True,
-            unique_fields=["image", "kind", "model"],
-            update_fields=["vector", "dimensions", "source_sha256"],
+        embeddings_write(
+            Embedding(
+                image_id=row.image_id, kind=self.kind, model=self.model,
+                dimensions=self.dimensions, vector=np.asarray(row.vector).tolist(),
+                source_sha256=row.source_sha256,
+            )
+            for row in rows
         )  # fmt: skip
         self.written += len(rows)
 

@@ -58,6 +58,7 @@ def _value(value: bytes | memoryview | None, count: int | None) -> Any:
 class DatabaseStore:
     name = "database"
     uses_database = True
+    redis = None
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = f"{prefix}:" if prefix else ""
@@ -164,6 +165,14 @@ class DatabaseStore:
     def ping(self) -> None:
         with self._cursor() as cursor:
             cursor.execute("SELECT 1")
+
+    def clear(self) -> None:
+        with self._cursor() as cursor:
+            if self.prefix:
+                like = self.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                cursor.execute(f"DELETE FROM {TABLE} WHERE key LIKE %s", [like + "%"])  # noqa: S608
+            else:
+                cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
 
     def purge_expired(self) -> int:
         """Forget the rows past their time (Redis expires its own)."""

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 Entry = tuple[str, Any, int | None]  # key, value, seconds to live (None: until deleted)
 Incr = Sequence[tuple[str, int | None]]  # key, seconds to keep it once made (None: ever)
@@ -52,6 +55,11 @@ class Store(Counters, Protocol):
     # Its writes go to the database: inside a caller's transaction they must be made on the
     # caller's connection (another one would not see, nor roll back with, that transaction).
     uses_database: bool
+    # What is put before every key (deployments sharing a Redis or a database stay apart).
+    prefix: str
+    # The Redis client, for a caller with scripts of its own (the outbound limits' Lua), or
+    # None without Redis.
+    redis: Redis | None
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         """The values of the keys that are there and not expired."""
@@ -74,6 +82,10 @@ class Store(Counters, Protocol):
 
     def ping(self) -> None:
         """Raise unless the store answers (`/healthz`)."""
+        ...
+
+    def clear(self) -> None:
+        """Delete every entry under this store's prefix (a benchmark's or a test's run)."""
         ...
 
     def purge_expired(self) -> int:

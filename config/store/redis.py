@@ -9,7 +9,7 @@ else pickled): the Django cache on the same Redis sees the same entries.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import redis
@@ -28,6 +28,17 @@ def _decode(raw: bytes) -> Any:
         return int(raw)
     except ValueError:
         return pickle.loads(raw)  # noqa: S301 - our own entries
+
+
+def _batches(items: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _count(raw: bytes | None) -> int:
@@ -109,6 +120,10 @@ class RedisStore:
 
     def ping(self) -> None:
         self.redis.ping()
+
+    def clear(self) -> None:
+        for keys in _batches(self.redis.scan_iter(match=f"{self.prefix}*", count=1000), 1000):
+            self.redis.delete(*keys)
 
     def purge_expired(self) -> int:
         return 0  # Redis expires its own keys

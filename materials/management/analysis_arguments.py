@@ -24,3 +24,12 @@ def analysis_arguments_add(parser) -> None:
     parser.add_argument(
         "--no-clip", action="store_true", help="No CLIP: the offline embedders embed."
     )
+
+
+def analysis_options_from(options: dict) -> dict:
+    """The analysis options the command line asked for (`analysis.depth.AnalysisOptions`)."""
+    return {
+        "vision": not options["no_vision"],
+        "clip": not options["no_clip"],
+        "depth": options["depth"],
+    }

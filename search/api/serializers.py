@@ -3,8 +3,6 @@ the search service decides."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -15,11 +13,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from access.media import media_url_for
-from materials.intake import ImageIntakeError, image_decode, sha256_hex
+from materials.intake import ImageIntakeError
 from materials.models import Material
 from search.api.schema import FILTERS_SCHEMA, WEIGHTS_SCHEMA, json_or_text
 from search.bounds import BIGINT_MAX
 from search.query import MAX_LIMIT, MAX_PAGE, QueryImage
+from search.query_images import base64_bytes, query_image_decode
 from search.selectors import material_analysis, material_thumbnail_name
 
 
@@ -36,10 +35,9 @@ class QueryImageField(serializers.Field):
                 )
             raw = data.read()
         elif isinstance(data, str):
-            text = data.split(",", 1)[1] if data.startswith("data:") else data
             try:
-                raw = base64.b64decode(text, validate=True)
-            except (binascii.Error, ValueError) as exc:
+                raw = base64_bytes(data)
+            except ValueError as exc:
                 raise serializers.ValidationError(
                     "Not valid base64: send the image as a file or as base64 text.",
                     code="invalid_base64",
@@ -49,10 +47,9 @@ class QueryImageField(serializers.Field):
                 "Send the image as a file or as base64 text.", code="invalid_image"
             )
         try:
-            pixels = image_decode(data=raw)
+            return query_image_decode(raw)
         except ImageIntakeError as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
-        return QueryImage(pixels=pixels, sha256=sha256_hex(raw))
 
     def to_representation(self, value: Any) -> None:
         return None

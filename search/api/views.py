@@ -35,7 +35,7 @@ from search.api.throttling import LookupRateThrottle
 from search.errors import SearchError
 from search.feedback.services import search_run_recorded
 from search.query import filters_hiding, search_query_build
-from search.selectors import material_get, material_list
+from search.selectors import material_get, material_list, material_visible_require
 from search.services.run import search_answer_get
 
 QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
@@ -44,7 +44,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 def _answered(answer, request: Request) -> Response:
     """An answer, its private catalogs' pictures (the asker's own: others are not in it)
     at signed URLs."""
-    data = answer.as_dict()
+    data = SearchAnswerSerializer(answer).data  # the schema's own shape, by construction
     granted = set(granted_private_catalogs_for(request._request).values())
     data["results"] = results_signed(data["results"], granted)
     return Response(data)
@@ -76,7 +76,7 @@ class SearchView(APIView):
             query = search_query_build(**values)  # checked before anything is looked up
             hidden = hidden_catalogs_for(request._request)
             if values.get("material_id"):
-                material_get(material_id=values["material_id"], hidden_catalogs=hidden)
+                material_visible_require(material_id=values["material_id"], hidden_catalogs=hidden)
             query = dataclasses.replace(query, filters=filters_hiding(query.filters, hidden))
         search_counted(request)
         user_id = request.user.pk if request.user.is_authenticated else None
@@ -173,7 +173,7 @@ class MaterialSimilarView(APIView):
             params = SimilarRequestSerializer(data=request.query_params)
             params.is_valid(raise_exception=True)
             hidden = hidden_catalogs_for(request._request)
-            material_get(material_id=material_id, hidden_catalogs=hidden)  # 404 when hidden
+            material_visible_require(material_id=material_id, hidden_catalogs=hidden)
             query = search_query_build(
                 material_id=material_id,
                 limit=params.validated_data["limit"],

@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.test.utils import override_settings
 from psycopg import errors
 
+from config.store import store
 from search.background import background_wait
 from search.benchmark import synthetic
 from search.benchmark.claims import (
@@ -65,18 +65,6 @@ from search.providers import SearchProviders, providers_override
 
 __all__ = ["BenchmarkError", "search_benchmark"]
 WARMUP = 20
-
-
-def _cache_delete_run_keys(prefix: str) -> None:
-    """Delete the keys this run wrote (answers, query states, rate counters), only those."""
-    if hasattr(cache, "delete_pattern"):  # django-redis: the pattern is within KEY_PREFIX
-        cache.delete_pattern("*")
-        return
-    backend = settings.CACHES["default"]["BACKEND"]
-    if backend.endswith("db.DatabaseCache"):
-        table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE cache_key LIKE %s", [f"{prefix}:%"])  # noqa: S608 - quoted table name
 
 
 def _measure(
@@ -228,7 +216,7 @@ def _search_benchmark(
             say("cleaning up")
             synthetic_catalog_drop(catalog=catalog)
             background_wait()  # answers still being cached land before their keys go
-            _cache_delete_run_keys(prefix)
+            store().clear()  # the run's answers, query states and rate counters, only those
     result["p95_over_raw_sql"] = {name: _ratio(result, name) for name in ("vector", "fused", "api")}
     result["config"] = _config(catalog)
     result["index_builds"] = catalog.index_builds

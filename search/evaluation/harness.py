@@ -26,6 +26,7 @@ from materials.models import MaterialImage
 from materials.services import catalog_delete, catalog_get_or_create
 from search.providers import SearchProviders
 from search.query import MAX_LIMIT, QueryImage, SearchFilters, filters_parse
+from search.query_images import query_image_decode
 from search.results import SearchResult
 
 
@@ -127,7 +128,7 @@ def harness_answers(
 
 
 def query_image(data: bytes) -> QueryImage:
-    return QueryImage(image_decode(data=data), sha256_hex(data))
+    return query_image_decode(data)
 
 
 def _labelled(catalog, items_to_import) -> list[Labelled]:

@@ -9,7 +9,6 @@ never stored, only the query's vectors, by the service, in the shared cache.
 from __future__ import annotations
 
 import base64
-import binascii
 import dataclasses
 import io
 import re
@@ -20,12 +19,13 @@ from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 
-from materials.intake import ImageIntakeError, image_decode, sha256_hex
+from materials.intake import ImageIntakeError, sha256_hex
 from search.browse import BrowsePage, materials_browse
 from search.errors import SearchError
 from search.feedback.services import search_run_recorded
 from search.metrics import RATE_LIMITED
 from search.query import MAX_LIMIT, QueryImage, filters_parse, search_query_build
+from search.query_images import base64_bytes, query_image_decode
 from search.ratelimit.limits import rate_consume, rate_ident
 from search.results import SearchAnswer
 from search.services.run import search_answer_get, search_run
@@ -81,8 +81,7 @@ def _page_size() -> int:
 
 def query_image_from_upload(*, upload: UploadedFile) -> QueryImage:
     """Decode an uploaded file in memory by the intake rules."""
-    raw = upload.read()
-    return QueryImage(pixels=image_decode(data=raw), sha256=sha256_hex(raw))
+    return query_image_decode(upload.read())
 
 
 def preview_build(*, image: QueryImage) -> PagePreview:
@@ -106,20 +105,20 @@ def query_image_from_preview(*, data_url: str, token: str) -> QueryImage:
             "not_an_image", "The previous image could not be read; choose it again."
         )
     try:
-        raw = base64.b64decode(match.group(1), validate=True)
-    except (binascii.Error, ValueError) as exc:
+        raw = base64_bytes(match.group(1))
+    except ValueError as exc:
         raise ImageIntakeError(
             "not_an_image", "The previous image could not be read; choose it again."
         ) from exc
-    pixels = image_decode(data=raw)
-    sha = sha256_hex(raw)
+    image = query_image_decode(raw)
     try:
         claim = signing.loads(token, salt=_SIGNING_NAMESPACE)
     except signing.BadSignature:
         claim = {}
-    if isinstance(claim, dict) and claim.get("thumb") == sha and isinstance(claim.get("sha"), str):
-        sha = claim["sha"]
-    return QueryImage(pixels=pixels, sha256=sha)
+    thumb = claim.get("thumb") if isinstance(claim, dict) else None
+    if thumb == image.sha256 and isinstance(claim.get("sha"), str):
+        return dataclasses.replace(image, sha256=claim["sha"])
+    return image
 
 
 def rate_check(*, user_id: int | None, address: str, scope: str = "search") -> None:

@@ -11,15 +11,20 @@ from typing import Any
 
 import numpy as np
 
-from analysis.models import Embedding, VisualAnalysis
+from analysis.read_model import (
+    ANALYSIS_TABLE,
+    EMBEDDING_KINDS,
+    EMBEDDING_TABLE,
+    analysis_not_rejected,
+)
 from analysis.vector_indexes import VectorIndex, configured_method
 from materials.models import Catalog, Material, MaterialImage
 from search.errors import SearchError
 from search.models import MaterialFacets
 from search.query import SearchFilters
 
-EMBEDDING = Embedding._meta.db_table
-ANALYSIS = VisualAnalysis._meta.db_table
+EMBEDDING = EMBEDDING_TABLE
+ANALYSIS = ANALYSIS_TABLE
 IMAGE = MaterialImage._meta.db_table
 MATERIAL = Material._meta.db_table
 CATALOG = Catalog._meta.db_table
@@ -27,7 +32,7 @@ FACETS = MaterialFacets._meta.db_table
 
 # A description a curator rejected is as good as none: filters, properties and full text
 # do not see it (the material itself, and its image vector, stay searchable).
-ANALYSIS_JOIN = f"LEFT JOIN {ANALYSIS} va ON va.image_id = mi.id AND va.status <> 'rejected'"
+ANALYSIS_JOIN = f"LEFT JOIN {ANALYSIS} va ON va.image_id = mi.id AND {analysis_not_rejected('va')}"
 JOINS = (
     f"JOIN {IMAGE} mi ON mi.id = e.image_id "
     f"JOIN {MATERIAL} m ON m.id = mi.material_id {ANALYSIS_JOIN}"
@@ -39,7 +44,7 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 
 
 def vector_index(*, model: str, kind: str, dimensions: int) -> VectorIndex:
-    if not _MODEL_NAME.match(model) or kind not in {"image", "description"}:
+    if not _MODEL_NAME.match(model) or kind not in EMBEDDING_KINDS:
         raise SearchError("invalid_model", f"Unusable model name {model!r}.", status=500)
     return VectorIndex(
         model=model, kind=kind, dimensions=int(dimensions), method=configured_method()

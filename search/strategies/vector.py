@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import transaction
 
+from analysis.read_model import analysis_rejected
 from analysis.vector_indexes import VectorIndex
 from search.database import connection
 from search.fusion import Hit
@@ -36,7 +37,7 @@ from search.strategies.sql import (
 # The image `mi`'s description is not one a curator rejected.
 NOT_REJECTED = (
     f"NOT EXISTS (SELECT 1 FROM {ANALYSIS} vr WHERE vr.image_id = mi.id "  # noqa: S608 - constant table name
-    "AND vr.status = 'rejected')"
+    f"AND {analysis_rejected('vr')})"
 )
 # Over-fetch images: a material with several images counts once, by its best one.
 IMAGE_OVERFETCH = 2

@@ -10,12 +10,10 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pytest
 from django.conf import settings
 from PIL import Image
 
@@ -239,17 +237,3 @@ def pending_analyses(images) -> list[int]:
     from analysis.services import analysis_targets_prepare
 
     return analysis_targets_prepare(images=[image.pk for image in images])
-
-
-@pytest.fixture
-def own_cache(settings):
-    """A cache namespace of this test alone (never `cache.clear()`: on Redis that is FLUSHDB,
-    which would wipe every other process's keys)."""
-    prefix = f"swatch-test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"]}}
-    settings.CACHES["default"]["KEY_PREFIX"] = prefix
-    yield prefix
-    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
-        from django.core.cache import cache
-
-        cache.delete_pattern("*")  # django-redis: only the keys under this prefix

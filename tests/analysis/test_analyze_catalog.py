@@ -11,10 +11,9 @@ from django.core.management.base import CommandError
 from django_q.models import OrmQ
 
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, VisualAnalysis
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     PixelStatsDescriber,
     counted,
-    own_cache,
     store_images,
 )
 

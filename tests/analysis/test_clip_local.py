@@ -67,7 +67,7 @@ def test_dimensions_come_from_the_checkpoint_config_without_loading_it(tiny_clip
 
     assert clip_dimensions(tiny_clip_dir) == 24
     assert embedder.dimensions == 24
-    assert embedder._loaded is None  # nothing loaded yet
+    assert not embedder._loaded.made  # nothing loaded yet
 
 
 @pytest.mark.needs_ml

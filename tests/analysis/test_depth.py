@@ -14,7 +14,7 @@ from analysis.depth import AnalysisOptionsInvalid, AtDepth, analysis_options_par
 from analysis.models import ModelCall
 from analysis.query import query_image_description
 from tests.analysis.limits_support import set_limits
-from tests.analysis.pipeline_support import PixelStatsDescriber, own_cache  # noqa: F401
+from tests.analysis.pipeline_support import PixelStatsDescriber
 from tests.analysis.test_limits_pipeline import CHAT, _chain, _png
 from tests.fakes.openai_server import FakeOpenAIServer, Reply, fixture
 

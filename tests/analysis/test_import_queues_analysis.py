@@ -15,10 +15,11 @@ from django_q.models import OrmQ
 
 from analysis.models import AnalysisStatus, Embedding, VisualAnalysis
 from analysis.services import analysis_queue_for_images
+from materials.importer import catalog_import, collect_items
 from materials.models import MaterialImage
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from materials.services import catalog_get_or_create
+from tests.analysis.pipeline_support import (
     counted,
-    own_cache,
     store_images,
 )
 
@@ -73,6 +74,27 @@ def test_importing_queues_one_analysis_task_per_new_image(
     with django_capture_on_commit_callbacks(execute=True):
         _import(str(folder), "--catalog", "acme")
     assert len(_queued_ids()) == 3
+
+
+@pytest.mark.django_db
+def test_the_import_service_queues_the_analysis_itself(folder, django_capture_on_commit_callbacks):
+    # given the folder's items and a catalog, imported by the service (no command)
+    catalog = catalog_get_or_create(name="service")
+    items = collect_items(folder, None)
+
+    # when they are imported with analysis options, and again without
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = catalog_import(catalog=catalog, items=items, analysis={"depth": "basic"})
+    with django_capture_on_commit_callbacks(execute=True):
+        again = catalog_import(catalog=catalog, items=items, analysis={"depth": "basic"})
+
+    # then the first queues its new images with those options, the second has none new
+    analyses = VisualAnalysis.objects.filter(image__catalog=catalog)
+    assert summary.queued == 3
+    assert again.queued == 0
+    assert _queued_ids() == sorted(analyses.values_list("pk", flat=True))
+    asked = [t.task["kwargs"].get("analysis") for t in OrmQ.objects.all()]
+    assert asked == [{"depth": "basic"}] * 3
 
 
 @pytest.mark.django_db

@@ -25,11 +25,10 @@ from analysis.providers.fallback import ProviderLink
 from analysis.providers.openai_vision import OpenAIVisionDescriber
 from analysis.tasks import analysis_task
 from tests.analysis.limits_support import set_limits
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     HashingTextEmbedder,
     PixelStatsDescriber,
     RgbHistogramEmbedder,
-    own_cache,
     pending_analyses,
 )
 from tests.fakes.openai_server import FakeOpenAIServer

@@ -14,7 +14,6 @@ from django.utils import timezone
 from analysis.limits.outbound import outbound_reserve
 from analysis.models import ModelCall
 from tests.analysis.limits_support import set_limits
-from tests.analysis.pipeline_support import own_cache  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_cache")]
 MODEL = "meta-llama/Llama-3.2-90B-Vision-Instruct-Turbo"

@@ -17,7 +17,7 @@ from analysis.budget import budget_use
 from analysis.ingest import analysis_run_batch
 from analysis.limits.clock import limits_clock
 from analysis.models import ModelCall
-from tests.analysis.pipeline_support import own_cache, pending_analyses  # noqa: F401 - fixture
+from tests.analysis.pipeline_support import pending_analyses
 from tests.analysis.test_limits_pipeline import CHAT, PROVIDERS, _images, _png
 from tests.analysis.test_limits_pipeline import fake as fake  # noqa: PLC0414 - a fixture
 

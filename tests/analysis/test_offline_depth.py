@@ -22,10 +22,9 @@ from analysis.providers.offline_analyser import OfflineAnalyser
 from analysis.providers.protocols import DescribeHints
 from analysis.query import query_image_description
 from tests.analysis.offline_support import shared_image, shared_rows
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     HashingTextEmbedder,
     RgbHistogramEmbedder,
-    own_cache,
     pending_analyses,
     store_images,
 )

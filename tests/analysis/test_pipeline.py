@@ -15,7 +15,7 @@ from analysis.models import AnalysisSource, AnalysisStatus, Embedding, VisualAna
 from analysis.providers.protocols import NO_HINTS, DescriptionResult
 from analysis.services import analysis_targets_prepare
 from materials.intake import embedding_input, image_decode
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     CountingDescriber,
     CountingImageEmbedder,
     HashingTextEmbedder,
@@ -23,7 +23,6 @@ from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fix
     RgbHistogramEmbedder,
     UnavailableDescriber,
     make_providers,
-    own_cache,
     pending_analyses,
     store_images,
 )

@@ -15,7 +15,7 @@ from django_q.models import OrmQ
 from analysis.ingest import analysis_run_batch
 from analysis.models import AnalysisAuditEntry, ModelCall, VisualAnalysis
 from tests.analysis.curation_support import run_queued_tasks
-from tests.analysis.pipeline_support import own_cache, pending_analyses  # noqa: F401 - fixture
+from tests.analysis.pipeline_support import pending_analyses
 from tests.analysis.test_limits_pipeline import CHAT, _images
 from tests.analysis.test_limits_pipeline import clock as clock  # noqa: PLC0414 - a fixture
 from tests.analysis.test_limits_pipeline import fake as fake  # noqa: PLC0414 - a fixture

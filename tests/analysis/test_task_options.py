@@ -15,9 +15,8 @@ from analysis.pipeline import PipelineFailure
 from analysis.queueing import analysis_reap_stuck
 from analysis.services import analysis_claim, analysis_fail, analysis_queue_for_images
 from analysis.tasks import analysis_task
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     counted,
-    own_cache,
     pending_analyses,
     store_images,
 )

@@ -28,11 +28,10 @@ from analysis.services import (
     analysis_record,
 )
 from analysis.tasks import REAP_SCHEDULE_NAME
-from tests.analysis.pipeline_support import (  # noqa: F401 - own_cache is a fixture
+from tests.analysis.pipeline_support import (
     counted,
     gate_dir,
     make_providers,
-    own_cache,
     pending_analyses,
     store_images,
 )

@@ -42,10 +42,7 @@ def kind(request, settings, db):
     prefix = f"swatch-test-store-{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches_for(request.param, prefix)
     yield request.param
-    if request.param == "redis":
-        chosen = store()
-        for key in chosen.redis.scan_iter(match=f"{prefix}:*"):
-            chosen.redis.delete(key)
+    store().clear()
 
 
 def test_the_store_is_chosen_once_from_settings(kind):
@@ -162,6 +159,22 @@ def test_without_redis_a_counter_restarts_once_its_window_is_past(settings, db):
     assert store().peek(["w"], now=1009.5) == [2]
     assert store().peek(["w"], now=1010.5) == [0]
     assert store().hit([("w", 10)], now=1010.5).incremented == [1]
+
+
+def test_clear_deletes_only_its_own_prefix(kind, settings):
+    store().set_many([("mine", 1, 60), ("also:mine", {"x": 1}, None)])
+    mine = settings.CACHES
+    settings.CACHES = caches_for(kind, f"{mine['default']['KEY_PREFIX']}_other")
+    store().set_many([("theirs", 2, 60)])
+    settings.CACHES = mine
+
+    store().clear()
+
+    assert store().get_many(["mine", "also:mine"]) == {}
+    settings.CACHES = caches_for(kind, f"{mine['default']['KEY_PREFIX']}_other")
+    assert store().get_many(["theirs"]) == {"theirs": 2}
+    store().clear()
+    settings.CACHES = mine
 
 
 def test_the_table_is_unlogged(db):

@@ -184,6 +184,11 @@ def test_the_offline_analyser_answers_at_the_depth_asked_and_the_answer_says_wha
     assert "finish, likely use and care cannot be judged from pixels" in full["analysis_note"]
     assert len(full["query_description"]["properties"]) >= 1
     assert basic["analysis_note"] == ""
+    # and the search page shows the note with the refined results, the basic one none
+    page = client.get(f"/?q={full['query_id']}&img=1").content.decode()
+    assert 'id="analysis-note"' in page
+    assert "cannot be judged from pixels" in page
+    assert 'id="analysis-note"' not in client.get(f"/?q={basic['query_id']}&img=1").content.decode()
     assert (basic["query_description"]["finish"], basic["query_description"]["pattern"]) == (
         "unknown",
         "unknown",

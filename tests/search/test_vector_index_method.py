@@ -12,6 +12,7 @@ from search.query import filters_parse
 from search.strategies.sql import vector_index
 from search.strategies.vector import VectorPlan, vector_search, vector_sql
 from tests.search.providers import IMAGE_MODEL
+from tests.search.queries import work_statements
 from tests.search.test_strategies import DIMS, bulk_catalog, exact_top
 
 
@@ -49,7 +50,13 @@ def test_with_halfvec_chosen_searches_read_the_halfvec_index(halfvec):
             vector=query, model=IMAGE_MODEL, dimensions=DIMS, filters=filters_parse(raw={}),
             limit=10, threshold=0.75,
         )  # fmt: skip
-    assert any("::halfvec(64)" in q["sql"] for q in captured.captured_queries)
+    # (its own statement, as it ran, is planned on the half-precision index)
+    (executed,) = work_statements(captured)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute("EXPLAIN " + executed)
+        assert halfvec.name in "\n".join(row[0] for row in cursor.fetchall())
     assert [h.material_id for h in hits] == exact_top(vectors, query)
 
 

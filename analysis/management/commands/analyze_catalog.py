@@ -6,7 +6,10 @@ from tqdm import tqdm
 from analysis.depth import analysis_options_parse
 from analysis.ingest import analysis_run_batch
 from analysis.services import analysis_enqueue, analysis_targets_prepare
-from materials.management.analysis_arguments import analysis_arguments_add
+from materials.management.analysis_arguments import (
+    analysis_arguments_add,
+    analysis_options_from,
+)
 from materials.models import Catalog
 
 
@@ -54,11 +57,7 @@ class Command(BaseCommand):
             file=self.stderr._out,
             disable=None,
         ) as bar:
-            asked = {
-                "vision": not options["no_vision"],
-                "clip": not options["no_clip"],
-                "depth": options["depth"],
-            }
+            asked = analysis_options_from(options)
             if not options["sync"]:
                 analysis_enqueue(
                     analysis_ids=ids, force_curated=force_curated, fresh=force, analysis=asked

@@ -4,11 +4,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import import_string
 from tqdm import tqdm
 
 from materials.importer import ImportSourceError, catalog_import, collect_items
-from materials.management.analysis_arguments import analysis_arguments_add
+from materials.management.analysis_arguments import (
+    analysis_arguments_add,
+    analysis_options_from,
+)
 from materials.models import Catalog
 from materials.services import catalog_get_or_create
 
@@ -62,26 +64,12 @@ class Command(BaseCommand):
                 items=items,
                 on_progress=lambda item, outcome: bar.update(1),
                 concurrency=options["concurrency"],
+                analysis=None if options["no_analysis"] else analysis_options_from(options),
             )
         for skipped in summary.skipped_files:
             self.stderr.write(f"skipped {skipped.path}: {skipped.message}")
         for failure in summary.failures:
             self.stderr.write(f"failed {failure.path}: {failure.code}: {failure.message}")
-        self.after_import(summary.created_image_ids, options)
+        if summary.queued:
+            self.stderr.write(f"queued analysis of {summary.queued} images")
         self.stdout.write(summary.line())
-
-    def after_import(self, image_ids: list[int], options: dict) -> None:
-        """Hook for the analysis app: queue analysis of what was imported.
-
-        The callable is named in `SWATCH["AFTER_IMPORT"]`: materials never imports analysis.
-        """
-        hook = settings.SWATCH.get("AFTER_IMPORT")
-        if options["no_analysis"] or not hook or not image_ids:
-            return
-        asked = {
-            "vision": not options["no_vision"],
-            "clip": not options["no_clip"],
-            "depth": options["depth"],
-        }
-        queued = import_string(hook)(image_ids=image_ids, analysis=asked)
-        self.stderr.write(f"queued analysis of {queued} images")
