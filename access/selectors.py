@@ -84,6 +84,10 @@ def key_status(key: ApiKey, now=None) -> str:
     return "active"
 
 
+def private_catalog_ids() -> set[int]:
+    return set(PrivateCatalog.objects.values_list("catalog_id", flat=True))
+
+
 def catalog_is_private(catalog_id: int) -> bool:
     return PrivateCatalog.objects.filter(catalog_id=catalog_id).exists()
 

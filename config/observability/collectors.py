@@ -125,7 +125,8 @@ def business_metrics() -> Iterator[Metric]:
     figures = _business_figures()
     searches = GaugeMetricFamily(
         "swatch_feedback_searches",
-        "Searches recorded in the last 24 hours, by catalog (`all`: every catalog).",
+        "Searches recorded in the last 24 hours, by public catalog (`all`: every catalog; "
+        "`(private)`: the private catalogs together).",
         labels=["catalog"],
     )
     for catalog, f in figures.items():

@@ -162,17 +162,27 @@ def feedback_totals(
     return total
 
 
+PRIVATE_LABEL = "(private)"  # the private catalogs' figures, summed: no name or id of theirs
+
+
 def feedback_recent(*, hours: int = 24, now: dt.datetime | None = None) -> dict[str, Figures]:
-    """The figures of the searches of the last `hours`, by catalog name ("all": every one)."""
+    """The figures of the searches of the last `hours`, by public catalog's name ("all": every
+    one), and the private catalogs' together under PRIVATE_LABEL: `/metrics` reaches
+    whoever monitors, who may not know a private catalog exists."""
     from django.utils import timezone
 
+    from access.selectors import private_catalog_ids
     from materials.models import Catalog
 
     until = now or timezone.now()
     table = feedback_figures(since=until - dt.timedelta(hours=hours), until=until)
     ids = {catalog for (_, catalog) in table if catalog is not ALL}
-    names = dict(Catalog.objects.filter(pk__in=ids).values_list("pk", "name"))
+    private = private_catalog_ids() & ids
+    names = dict(Catalog.objects.filter(pk__in=ids - private).values_list("pk", "name"))
     out = {"all": feedback_totals(table, ALL)}
     for pk in sorted(ids):
-        out[names.get(pk, str(pk))] = feedback_totals(table, pk)
+        # (a catalog deleted meanwhile has no name: its figures stay in "all" only)
+        label = PRIVATE_LABEL if pk in private else names.get(pk)
+        if label is not None:
+            out.setdefault(label, Figures()).add(feedback_totals(table, pk))
     return out

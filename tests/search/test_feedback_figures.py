@@ -14,6 +14,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from access.privacy import catalog_privacy_set
+from materials.models import Catalog
 from search.feedback.models import FeedbackEvent, SearchRecord
 from search.feedback.services import feedback_record
 from tests.metrics_support import scrape
@@ -184,3 +186,36 @@ def test_the_figures_as_metrics_are_those_of_the_last_24_hours(stored, settings)
             else:
                 value = metrics.value(f"swatch_feedback_{name}", catalog=catalog)
                 assert value == pytest.approx(figures[name]), (catalog, name)
+
+
+def test_the_metrics_name_no_private_catalog_and_sum_them_in_one_bucket(stored, settings):
+    # given searches of two catalogs, one of them private
+    settings.SWATCH_METRICS = {
+        **settings.SWATCH_METRICS,
+        "TOKEN": "",
+        "ALLOWED_IPS": ["127.0.0.1"],
+        "BUSINESS_CACHE_SECONDS": 0,
+    }
+    records = [r for r in SearchRecord.objects.select_related("catalog")
+               if r.created_at >= stored - dt.timedelta(hours=24)]  # fmt: skip
+    secret = Catalog.objects.get(name="other")
+    catalog_privacy_set(catalog=secret, private=True)
+    events = list(FeedbackEvent.objects.all())
+
+    metrics = scrape(Client())
+
+    # then no label carries its name or id: its searches are in "(private)" and "all" only
+    labels = {value for (_, ls) in metrics.samples for (_, value) in ls}
+    assert "other" not in labels
+    assert str(secret.pk) not in labels
+    private = [r for r in records if r.catalog_id == secret.pk]
+    public = [r for r in records if r.catalog and r.catalog_id != secret.pk]
+    assert private
+    assert public
+    checked = [("(private)", private), (public[0].catalog.name, public), ("all", records)]
+    for catalog, rows in checked:
+        figures = expected(rows, events)
+        assert metrics.value("swatch_feedback_searches", catalog=catalog) == figures["searches"]
+        assert metrics.value("swatch_feedback_accuracy", catalog=catalog) == pytest.approx(
+            figures["accuracy"]
+        )
