@@ -3,7 +3,10 @@ stored): spatial-verification inliers on its closest candidates and P(material).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from search.conf import SearchConfig
+from search.fusion import Hit
 from search.query import SearchFilters
 from search.relevance.calibration import Calibration
 from search.relevance.ranking import material_probability, query_calibration
@@ -28,24 +31,27 @@ def image_checks(
     vector: QueryVector | None,
     *,
     filters: SearchFilters,
+    closest: Sequence[Hit] | None = None,
 ):
     """Sets the state's `sample_inliers` (search/verification.py) and
-    `material_probability` (search/relevance/typicality.py), from one vector query of the
-    closest candidates under the query's filters (`filters`, parsed)."""
+    `material_probability` (search/relevance/typicality.py), from the closest candidates
+    under the query's filters (`filters`, parsed): `closest`, the image strategy's hits
+    when it ran (search/services/strategy_lists.py), else read here."""
     if vector is None:
         return
-    closest = vector_search(
-        vector=vector,
-        model=state.image_model,
-        dimensions=state.image_dimensions,
-        filters=filters,
-        limit=max(config.verify_top, NEIGHBOURS),
-        threshold=config.similarity_threshold,
-        exclude_material_ids=[],
-        ef_search=config.ef_search,
-        max_scan_tuples=config.max_scan_tuples,
-        exact_scan_max_rows=config.exact_scan_max_rows,
-    )
+    if closest is None:
+        closest = vector_search(
+            vector=vector,
+            model=state.image_model,
+            dimensions=state.image_dimensions,
+            filters=filters,
+            limit=max(config.verify_top, NEIGHBOURS),
+            threshold=config.similarity_threshold,
+            exclude_material_ids=[],
+            ef_search=config.ef_search,
+            max_scan_tuples=config.max_scan_tuples,
+            exact_scan_max_rows=config.exact_scan_max_rows,
+        )
     state.material_probability = material_probability(
         state_calibration(state, config), pixels=pixels, similarities=[h.score for h in closest]
     )

@@ -15,7 +15,7 @@ from search.relevance.ranking import relevance_ranking
 from search.results import SearchAnswer, answer_message, results_build
 from search.selectors import MaterialQueryInputs
 from search.services.encode import material_inputs
-from search.services.strategy_lists import strategy_lists
+from search.services.strategy_lists import Ran, strategy_lists
 from search.state import (
     REFINEMENT_FAILED,
     REFINEMENT_PENDING,
@@ -31,8 +31,9 @@ def execute(
     config: SearchConfig,
     inputs: MaterialQueryInputs | None,
     filters: SearchFilters,
+    ran: dict[str, Ran] | None = None,
 ) -> SearchAnswer:
-    lists, rows = strategy_lists(state, config, inputs, filters)
+    lists, rows = strategy_lists(state, config, inputs, filters, ran)
     fused = fuse(lists, state.weights, method=state.fusion, k=config.rrf_k)
     bonus = 0.0 if state.fusion == "calibrated" else config.verify_weight
     fused = verified_rerank(fused, {int(k): v for k, v in state.sample_inliers.items()}, bonus)
@@ -86,11 +87,12 @@ def answer(
     filters: SearchFilters,
     inputs: MaterialQueryInputs | None = None,
     save_state: bool = False,
+    ran: dict[str, Ran] | None = None,
 ) -> SearchAnswer:
     """The answer for a state (`filters`: its filters, parsed), from the result cache when
     the same query ran lately; with `save_state`, the state is saved along (on Redis in the
     lookup's round trip; the answer is then cached in the background, so a search waits for
-    one cache round trip)."""
+    one cache round trip); `ran`: strategies already run for this state."""
     ttl = config.query_ttl_seconds
     lookup = answer_lookup(state=state, state_ttl=ttl if save_state else 0)
     unsaved = {"state": state, "state_ttl": ttl} if save_state and not lookup.state_saved else {}
@@ -101,7 +103,7 @@ def answer(
         return dataclasses.replace(lookup.cached, query_id=state.query_id)
     if inputs is None:
         inputs = material_inputs(state)  # an earlier query's: its vectors are not in the state
-    found = execute(state, config, inputs, filters)
+    found = execute(state, config, inputs, filters, ran)
     query_cache_save(
         answer_key=lookup.key,
         answer=found,

@@ -16,6 +16,7 @@ from search.relevance.checks import image_checks
 from search.results import SearchAnswer
 from search.services.answer import answer
 from search.services.encode import state_encode
+from search.services.strategy_lists import closest_of, image_strategy_ran
 from search.services.vectors import image_query_vector
 from search.state import (
     REFINEMENT_DONE,
@@ -71,14 +72,20 @@ def search_run(
     config = search_config()
     providers = with_analysis_options(providers or search_providers(), query.analysis)
     state, inputs = state_encode(query=query, providers=providers, config=config)
-    if query.image is not None:
-        vector = image_query_vector(state, config)
-        image_checks(state, query.image.pixels, config, vector, filters=query.filters)
     text_overrides = description_from_text(state.text) if state.text else {}
     if query.image is not None and providers.describer is not None and refine != "never":
         _query_described(state, query, providers, refine=refine, text_overrides=text_overrides)
     elif text_overrides and not state.description:
         state.description = text_overrides
+    ran = {}
+    if query.image is not None:
+        # The checks read the image strategy's closest hits: it runs now, and not again.
+        ran = image_strategy_ran(state, config, inputs, query.filters)
+        vector = image_query_vector(state, config)
+        closest = closest_of(state, config, ran)
+        image_checks(
+            state, query.image.pixels, config, vector, filters=query.filters, closest=closest
+        )
     pending = state.refinement == REFINEMENT_PENDING
     if pending:
         # Saved before the analysis starts: the background job reads the state back.
@@ -93,7 +100,9 @@ def search_run(
             ttl=config.query_ttl_seconds,
             text_overrides=text_overrides,
         )
-    return answer(state, config, filters=query.filters, inputs=inputs, save_state=not pending)
+    return answer(
+        state, config, filters=query.filters, inputs=inputs, save_state=not pending, ran=ran
+    )
 
 
 @search_observed
