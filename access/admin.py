@@ -8,6 +8,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from access.models import ApiKey, PrivateCatalog, UsageAlert
+from access.privacy import catalog_privacy_set
 from access.selectors import key_status
 from access.services import KeySettingsError, key_revoke, key_rotate, key_settings_check
 
@@ -73,8 +74,28 @@ class ApiKeyAdmin(APIKeyModelAdmin):
 
 @admin.register(PrivateCatalog)
 class PrivateCatalogAdmin(admin.ModelAdmin):
+    """Adding a row makes its catalog private, deleting one makes it public: both through
+    `catalog_privacy_set`, which moves the catalog's files too."""
+
     list_display = ("catalog",)
     filter_horizontal = ("members",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("catalog",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        obj.pk = catalog_privacy_set(catalog=obj.catalog, private=True).row.pk
+        obj._state.adding = False  # the members are then saved on the service's row
+
+    def delete_model(self, request, obj):
+        catalog_privacy_set(catalog=obj.catalog, private=False)
+
+    def delete_queryset(self, request, queryset):
+        for row in queryset.select_related("catalog"):
+            catalog_privacy_set(catalog=row.catalog, private=False)
 
 
 @admin.register(UsageAlert)

@@ -22,13 +22,16 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import filepath_to_uri
 
 from config.clock import clock_now
+from materials.files import image_file_names
 from materials.models import PRIMARY_FIRST, MaterialImage
-from materials.thumbnails import SUFFIXES, thumbnail_name
 
 _SIGNER = Signer(salt="swatch.private-media")
 # The stored names (materials.models): images/ab/<sha256>[_x].jpg, thumbnails/ab/<sha256>[@2x].jpg,
 # embedding/ab/<sha256>.png — anything else is no catalog's file.
-_STORED = re.compile(r"^(?:images|thumbnails|embedding)/[0-9a-f]{2}/([0-9a-f]{64})[^/]*$")
+# A private catalog's are the same under private/ (materials/files.py).
+_STORED = re.compile(
+    r"^(?:private/)?(?:images|thumbnails|embedding)/[0-9a-f]{2}/([0-9a-f]{64})[^/]*$"
+)
 
 
 def _storage():
@@ -91,13 +94,6 @@ def signature_valid(name: str, expires: str | None, signature: str | None) -> bo
     return constant_time_compare(_signature(name, int(expires)), signature)
 
 
-def _names_of(image: str, thumbnail: str, embedding_input: str) -> set[str]:
-    names = {image, embedding_input}
-    if thumbnail:
-        names |= {thumbnail_name(thumbnail, suffix) for suffix in SUFFIXES}
-    return names - {""}
-
-
 def file_catalogs(name: str) -> set[int]:
     """The catalogs whose images are stored under `name` (the same bytes may be in several):
     one query on the indexed content hash the name carries."""
@@ -107,7 +103,7 @@ def file_catalogs(name: str) -> set[int]:
     rows = MaterialImage.objects.filter(sha256=match.group(1)).values_list(
         "catalog_id", "image", "thumbnail", "embedding_input"
     )
-    return {row[0] for row in rows if name in _names_of(*row[1:])}
+    return {row[0] for row in rows if name in image_file_names(*row[1:])}
 
 
 def primary_picture_names(material_ids) -> dict[int, tuple[str, str]]:

@@ -84,6 +84,10 @@ def key_status(key: ApiKey, now=None) -> str:
     return "active"
 
 
+def catalog_is_private(catalog_id: int) -> bool:
+    return PrivateCatalog.objects.filter(catalog_id=catalog_id).exists()
+
+
 def hidden_catalogs_for(request) -> tuple[int, ...]:
     """The private catalogs `request`'s asker may not see: all of them but those granted to
     its API key, or to its signed-in user (a member); staff signed in see every one. Read

@@ -63,17 +63,26 @@ class Material(models.Model):
 PRIMARY_FIRST = ("-is_primary", "id")
 
 
+# A private catalog's files are under this prefix (materials/files.py); the service storing a
+# row's files sets `stored_private` on it.
+PRIVATE_PREFIX = "private/"
+
+
+def _prefix(instance: MaterialImage) -> str:
+    return PRIVATE_PREFIX if getattr(instance, "stored_private", False) else ""
+
+
 def _image_path(instance: MaterialImage, filename: str) -> str:
     # Content-addressed: a file's name is its hash, so a path never leaks user input.
-    return f"images/{instance.sha256[:2]}/{instance.sha256}.jpg"
+    return f"{_prefix(instance)}images/{instance.sha256[:2]}/{instance.sha256}.jpg"
 
 
 def _thumbnail_path(instance: MaterialImage, filename: str) -> str:
-    return f"thumbnails/{instance.sha256[:2]}/{instance.sha256}.jpg"
+    return f"{_prefix(instance)}thumbnails/{instance.sha256[:2]}/{instance.sha256}.jpg"
 
 
 def _embedding_input_path(instance: MaterialImage, filename: str) -> str:
-    return f"embedding/{instance.sha256[:2]}/{instance.sha256}.png"
+    return f"{_prefix(instance)}embedding/{instance.sha256[:2]}/{instance.sha256}.png"
 
 
 class MaterialImage(models.Model):

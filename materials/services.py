@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
 from materials.errors import MaterialError
+from materials.files import catalog_private_for_write, file_delete_unreferenced, image_file_names
 from materials.intake import IntakeLimits, image_normalise
 from materials.models import Catalog, Material, MaterialImage
-from materials.thumbnails import SUFFIXES, thumbnail_name
+from materials.thumbnails import thumbnail_name
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,11 @@ def catalog_delete(*, catalog: Catalog) -> None:
 
 
 def _delete_files(image: MaterialImage) -> None:
-    # Another catalog may hold the same bytes under the same content-addressed name.
-    still_used = MaterialImage.objects.filter(sha256=image.sha256).exists()
-    if still_used:
-        return
-    for field in (image.image, image.embedding_input):
-        if field:
-            field.storage.delete(field.name)
-    if image.thumbnail:
-        for suffix in SUFFIXES:
-            image.thumbnail.storage.delete(thumbnail_name(image.thumbnail.name, suffix))
+    # Another row may name the same file (a bulk load of the same bytes): only files no row
+    # names go.
+    names = image_file_names(image.image.name, image.thumbnail.name, image.embedding_input.name)
+    for name in names:
+        file_delete_unreferenced(image.image.storage, name, image.sha256)
 
 
 def thumbnails_store(*, image: MaterialImage, thumbnails: dict[str, bytes]) -> None:
@@ -75,6 +71,7 @@ def primary_image_store(
         source_url=source_url[:2000],
         is_primary=True,
     )
+    image.stored_private = catalog_private_for_write(material.catalog_id)
     image.image.save(f"{normalised.sha256}.jpg", ContentFile(normalised.content), save=False)
     thumbnails_store(image=image, thumbnails=normalised.thumbnails)
     image.embedding_input.save(

@@ -34,8 +34,9 @@ S3_PREFIX = declare(
 MEDIA_CDN_DOMAIN = declare(
     "SWATCH_MEDIA_CDN_DOMAIN",
     None,
-    "A CDN host in front of the bucket (`media.example.com`): image URLs point there, unsigned "
-    "(the CDN must be allowed to read the bucket). Unset: signed URLs to the bucket itself.",
+    "A CDN host in front of the bucket (`media.example.com`): public catalogs' image URLs "
+    "point there, unsigned (give the CDN read access to the public prefixes only, never "
+    "`private/`: docs/DEPLOYMENT.md). Unset: signed URLs to the bucket itself.",
 )
 S3_URL_SECONDS = declare(
     "SWATCH_S3_URL_SECONDS",

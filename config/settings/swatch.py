@@ -77,6 +77,8 @@ SWATCH.update(
         # Called by `import_catalog` with the ids of new images (materials must not import
         # analysis: the dependency points the other way).
         "AFTER_IMPORT": "analysis.services.analysis_queue_for_images",
+        # Whether a catalog is private (its new files then go under `private/`).
+        "CATALOG_IS_PRIVATE": "access.selectors.catalog_is_private",
     }
 )
 

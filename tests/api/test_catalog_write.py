@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_q.models import OrmQ
 
-from access.models import PrivateCatalog
+from access.privacy import catalog_privacy_set
 from analysis.catalog_jobs import catalog_job_task
 from analysis.models import Embedding
 from analysis.tasks import analysis_task
@@ -207,7 +207,7 @@ def test_bulk_writes_answer_a_job_with_per_item_results(
 
 
 def test_a_private_catalog_is_written_only_with_a_key_granted_it(catalog, make_key):
-    PrivateCatalog.objects.create(catalog=catalog)
+    catalog_privacy_set(catalog=catalog, private=True)
     path = f"/api/v1/catalogs/{catalog.pk}/materials/"
     stranger = auth(make_key(name="stranger", scopes=WRITE).secret)
     granted = auth(make_key(name="granted", scopes=WRITE, catalogs=[catalog]).secret)

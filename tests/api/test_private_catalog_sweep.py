@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.urls import URLResolver, get_resolver
 
-from access.models import PrivateCatalog
+from access.privacy import catalog_privacy_set
 from materials.models import CatalogWriteJob, MaterialImage
 from search.background import background_wait
 from tests.api import http
@@ -74,7 +74,7 @@ def test_every_route_has_a_private_catalog_case():
 def private(sample_catalog, make_key, settings):
     settings.SWATCH_API_ANONYMOUS = True
     slate = sample_catalog["slate"]
-    PrivateCatalog.objects.create(catalog=slate.catalog)
+    catalog_privacy_set(catalog=slate.catalog, private=True)
     granted = auth(make_key(name="granted", scopes=WRITE, catalogs=[slate.catalog]).secret)
     other = auth(make_key(name="someone else", scopes=WRITE).secret)
     return slate, granted, other

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from access.models import PrivateCatalog
+from access.privacy import catalog_privacy_set
 from tests.api import http
 from tests.api.conftest import auth
 from tests.search.conftest import COLORS, png
@@ -23,7 +24,7 @@ def private(sample_catalog, make_key, settings):
     """`other` (Slate's catalog) is private; one key is granted it, one is not."""
     settings.SWATCH_API_ANONYMOUS = True
     slate = sample_catalog["slate"]
-    PrivateCatalog.objects.create(catalog=slate.catalog)
+    catalog_privacy_set(catalog=slate.catalog, private=True)
     granted = make_key(name="granted", catalogs=[slate.catalog]).secret
     other = make_key(name="someone else").secret
     return slate, auth(granted), auth(other)

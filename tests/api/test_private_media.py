@@ -15,6 +15,7 @@ import requests
 from django.contrib.auth import get_user_model
 
 from access.models import PrivateCatalog
+from access.privacy import catalog_privacy_set
 from config.clock import clock_set
 from materials.models import MaterialImage
 from materials.thumbnails import thumbnail_name
@@ -35,7 +36,7 @@ def private(sample_catalog, catalog_builder, make_key, settings):
         "Big slate", COLORS["grey"], catalog="other", material_type="stone",
         data=png(COLORS["grey"], size=(1000, 990)),
     )  # fmt: skip
-    PrivateCatalog.objects.create(catalog=slate.catalog)
+    catalog_privacy_set(catalog=slate.catalog, private=True)
     granted = make_key(name="granted", catalogs=[slate.catalog]).secret
     other = make_key(name="someone else").secret
     return slate, big, auth(granted), auth(other)

@@ -5,13 +5,8 @@ over HTTP, as Swatch would speak to S3, R2 or MinIO."""
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
@@ -21,73 +16,14 @@ from analysis.ingest import _load_pixels
 from config.storage import media_storage
 from materials.models import MaterialImage
 from materials.services import catalog_delete, catalog_get_or_create, material_create_with_image
+from tests.config.conftest import BUCKET, bucket_keys, storage_from_env
 from tests.conftest import make_image_bytes
-
-MOTO_SERVER = Path(sys.executable).with_name("moto_server")
-BUCKET = "swatch-media"
-READY_SECONDS = 120  # a deadline for the server to answer, never a pause
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603 - moto's own server script
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + READY_SECONDS
-    while True:
-        try:
-            requests.get(endpoint, timeout=5)
-            break
-        except requests.ConnectionError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield endpoint
-    server.terminate()
-    server.wait(timeout=30)
-
-
-@pytest.fixture
-def s3_env(monkeypatch, s3_endpoint):
-    for name, value in {
-        "SWATCH_MEDIA_STORAGE": "s3", "SWATCH_S3_BUCKET": BUCKET,
-        "SWATCH_S3_ENDPOINT_URL": s3_endpoint, "SWATCH_S3_REGION": "us-east-1",
-        "SWATCH_S3_ACCESS_KEY_ID": "test-key", "SWATCH_S3_SECRET_ACCESS_KEY": "test-secret",
-        "SWATCH_S3_PREFIX": "media/",
-    }.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-        aws_access_key_id="test-key", aws_secret_access_key="test-secret",
-    )  # fmt: skip
-    client.create_bucket(Bucket=BUCKET)
-    yield client
-    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    client.delete_bucket(Bucket=BUCKET)
-
-
-def _use(settings) -> None:
-    settings.STORAGES = {**settings.STORAGES, "default": media_storage()}
-
-
-def _keys(client) -> set[str]:
-    return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
 
 
 @pytest.mark.django_db
 def test_a_stored_image_goes_to_the_bucket_and_back(settings, s3_env):
     # given the S3 backend chosen by the environment
-    _use(settings)
+    storage_from_env(settings)
     data = make_image_bytes(size=(96, 64), color=(160, 110, 60))
 
     # when a material is created with its image
@@ -97,7 +33,7 @@ def test_a_stored_image_goes_to_the_bucket_and_back(settings, s3_env):
     image = MaterialImage.objects.get(pk=created.image.pk)
 
     # then the image, its embedding input and thumbnails are objects in the bucket, not files
-    keys = _keys(s3_env)
+    keys = bucket_keys(s3_env)
     assert f"media/{image.image.name}" in keys
     assert f"media/{image.embedding_input.name}" in keys
     assert f"media/{image.thumbnail.name}" in keys
@@ -113,13 +49,13 @@ def test_a_stored_image_goes_to_the_bucket_and_back(settings, s3_env):
 
     # and deleting the catalog deletes its objects
     catalog_delete(catalog=image.material.catalog)
-    assert _keys(s3_env) == set()
+    assert bucket_keys(s3_env) == set()
 
 
 @pytest.mark.django_db
 def test_behind_a_cdn_image_urls_point_to_it_unsigned(settings, s3_env, monkeypatch):
     monkeypatch.setenv("SWATCH_MEDIA_CDN_DOMAIN", "media.example.com")
-    _use(settings)
+    storage_from_env(settings)
 
     created = material_create_with_image(
         catalog=catalog_get_or_create(name="cdn"), data=make_image_bytes(), name="Slate"
@@ -148,7 +84,7 @@ def test_a_private_catalogs_objects_get_presigned_urls_of_the_bucket_never_the_c
     from access.media import media_url_for
 
     monkeypatch.setenv("SWATCH_MEDIA_CDN_DOMAIN", "media.example.com")
-    _use(settings)
+    storage_from_env(settings)
     settings.SWATCH_PRIVATE_MEDIA_URL_SECONDS = 600
     created = material_create_with_image(
         catalog=catalog_get_or_create(name="private"), data=make_image_bytes(), name="Slate"
