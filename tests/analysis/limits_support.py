@@ -8,26 +8,7 @@ import uuid
 import pytest
 from django.core.cache import cache
 
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def cache_settings(kind: str, prefix: str) -> dict:
-    if kind == "redis":
-        return {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": REDIS,
-                "KEY_PREFIX": prefix,
-                "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-            }
-        }
-    return {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "swatch_cache",
-            "KEY_PREFIX": prefix,
-        }
-    }
+from tests.fakes.caches import cache_settings
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -20,7 +20,8 @@ from tests.analysis.pipeline_support import (
 from tests.analysis.test_limits_pipeline import CHAT, PROVIDERS, _chain, _png
 from tests.analysis.test_limits_pipeline import clock as clock  # noqa: PLC0414 - a fixture
 from tests.analysis.test_limits_pipeline import fake as fake  # noqa: PLC0414 - a fixture
-from tests.analysis.test_limits_wire import EMBEDDINGS, _clip_chain
+from tests.analysis.test_limits_wire import EMBEDDINGS
+from tests.fakes.clip_chain import remote_clip_chain as _clip_chain
 from tests.fakes.local_providers import PixelEmbedder
 
 # The pipeline's threads write the ledger on their own connections: committed, then flushed.

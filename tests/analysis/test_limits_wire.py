@@ -19,16 +19,14 @@ from django_q.models import Schedule
 from PIL import Image
 
 from analysis.deferral import deferred_schedule_name
-from analysis.http import HttpPolicy, ProviderSession
 from analysis.ingest import analysis_run_batch
 from analysis.limits.estimate import request_amounts
 from analysis.limits.outbound import outbound_use
-from analysis.models import AnalysisStatus, Embedding, ModelCall, ModelCallPurpose, VisualAnalysis
+from analysis.models import AnalysisStatus, Embedding, ModelCall, VisualAnalysis
 from analysis.pipeline import PipelineProviders
-from analysis.providers.chains import FallbackDescriber, FallbackEmbedder
-from analysis.providers.clip_remote import RemoteClipEmbedder
+from analysis.providers.chains import FallbackDescriber
 from analysis.providers.fallback import ProviderLink
-from tests.analysis.limits_support import REDIS, set_limits
+from tests.analysis.limits_support import set_limits
 from tests.analysis.pipeline_support import (
     HashingTextEmbedder,
     PixelStatsDescriber,
@@ -36,6 +34,8 @@ from tests.analysis.pipeline_support import (
 )
 from tests.analysis.test_limits_pipeline import CHAT, _chain, _images, _png
 from tests.analysis.test_limits_pipeline import clock as clock  # noqa: PLC0414 - a fixture
+from tests.fakes.caches import REDIS_URL
+from tests.fakes.clip_chain import remote_clip_chain as _clip_chain
 from tests.fakes.local_providers import PixelEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer, fixture
 from tests.fakes.processes import run_django
@@ -86,23 +86,6 @@ def test_tokens_per_hour_estimated_before_each_request_and_corrected_from_usage(
         clock.advance(3660)
         assert describer.describe(_image(20)).source == "model"
         assert len(fake.requests_to(CHAT)) == 6
-
-
-def _clip_chain(base_url: str) -> FallbackEmbedder:
-    policy = HttpPolicy(read_timeout=2.0, max_attempts=1, backoff_base=0.01, backoff_max=0.02)
-    clip = ProviderLink(
-        name="clip-remote",
-        build=lambda: RemoteClipEmbedder(
-            base_url=base_url,
-            session=ProviderSession("clip-remote", policy=policy, api_key="sk-test-clip"),
-            remote_model="openai/clip-vit-base-patch32",
-        ),
-        model_of=lambda p: p.model,
-    )
-    offline = ProviderLink(
-        name="offline-image", build=PixelEmbedder, model_of=lambda p: p.model, offline=True
-    )
-    return FallbackEmbedder([clip, offline], purpose=ModelCallPurpose.EMBED_IMAGE)
 
 
 @pytest.fixture
@@ -192,7 +175,7 @@ print(json.dumps({{"answered": answered, "refused": sorted(set(refused))}}))
 @pytest.mark.parametrize("backend", ["database", "redis"])
 def test_two_worker_processes_share_one_budget_at_the_wire(backend):
     provider = f"vision-{uuid.uuid4().hex[:8]}"
-    env = {"REDIS_URL": REDIS} if backend == "redis" else {}
+    env = {"REDIS_URL": REDIS_URL} if backend == "redis" else {}
     with FakeOpenAIServer() as fake:
         code = WORKER.format(provider=provider, base_url=fake.base_url, now=1_800_000_000.0)
         # when two worker processes each describe 50 images in the same second

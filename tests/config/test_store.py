@@ -13,34 +13,14 @@ from django.db import connection, connections
 
 from config.errors.outages import CACHE_ERRORS
 from config.store import store
+from tests.fakes.caches import REDIS_URL, cache_settings
 from tests.fakes.processes import run_django
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def caches_for(kind: str, prefix: str) -> dict:
-    if kind == "redis":
-        return {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": prefix,
-                "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-            }
-        }
-    return {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "swatch_cache",
-            "KEY_PREFIX": prefix,
-        }
-    }
 
 
 @pytest.fixture(params=["database", "redis"])
 def kind(request, settings, db):
     prefix = f"swatch-test-store-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches_for(request.param, prefix)
+    settings.CACHES = cache_settings(request.param, prefix)
     yield request.param
     store().clear()
 
@@ -106,7 +86,7 @@ def test_a_hit_taken_back_is_not_counted_and_a_count_never_reads_below_zero(kind
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("backend", ["database", "redis"])
 def test_forty_concurrent_hits_count_forty_distinct_numbers(backend, settings):
-    settings.CACHES = caches_for(backend, f"swatch-test-store-{uuid.uuid4().hex[:12]}")
+    settings.CACHES = cache_settings(backend, f"swatch-test-store-{uuid.uuid4().hex[:12]}")
     start = threading.Barrier(8)
 
     def hits() -> list[int]:
@@ -126,7 +106,7 @@ def test_forty_concurrent_hits_count_forty_distinct_numbers(backend, settings):
 @pytest.mark.parametrize("backend", ["database", "redis"])
 def test_another_process_sees_the_same_entries(backend, settings):
     prefix = f"swatch-test-store-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches_for(backend, prefix)
+    settings.CACHES = cache_settings(backend, prefix)
     store().set_many([("shared", {"seen": True}, 60)])
     store().hit([("count", 60)])
     env = {"SWATCH_CACHE_PREFIX": prefix}
@@ -142,7 +122,7 @@ def test_another_process_sees_the_same_entries(backend, settings):
 
 
 def test_without_redis_each_operation_is_one_statement(settings, db, django_assert_num_queries):
-    settings.CACHES = caches_for("database", f"swatch-test-store-{uuid.uuid4().hex[:12]}")
+    settings.CACHES = cache_settings("database", f"swatch-test-store-{uuid.uuid4().hex[:12]}")
     with django_assert_num_queries(1):
         store().lookup(["a", "b"], save=[("c", {"x": 1}, 60), ("d", 2, None)])
     with django_assert_num_queries(1):
@@ -152,7 +132,7 @@ def test_without_redis_each_operation_is_one_statement(settings, db, django_asse
 
 
 def test_without_redis_a_counter_restarts_once_its_window_is_past(settings, db):
-    settings.CACHES = caches_for("database", f"swatch-test-store-{uuid.uuid4().hex[:12]}")
+    settings.CACHES = cache_settings("database", f"swatch-test-store-{uuid.uuid4().hex[:12]}")
     assert store().hit([("w", 10)], now=1000.0).incremented == [1]
     # a later hit inside the window does not move its end
     assert store().hit([("w", 10)], now=1009.0).incremented == [2]
@@ -164,14 +144,14 @@ def test_without_redis_a_counter_restarts_once_its_window_is_past(settings, db):
 def test_clear_deletes_only_its_own_prefix(kind, settings):
     store().set_many([("mine", 1, 60), ("also:mine", {"x": 1}, None)])
     mine = settings.CACHES
-    settings.CACHES = caches_for(kind, f"{mine['default']['KEY_PREFIX']}_other")
+    settings.CACHES = cache_settings(kind, f"{mine['default']['KEY_PREFIX']}_other")
     store().set_many([("theirs", 2, 60)])
     settings.CACHES = mine
 
     store().clear()
 
     assert store().get_many(["mine", "also:mine"]) == {}
-    settings.CACHES = caches_for(kind, f"{mine['default']['KEY_PREFIX']}_other")
+    settings.CACHES = cache_settings(kind, f"{mine['default']['KEY_PREFIX']}_other")
     assert store().get_many(["theirs"]) == {"theirs": 2}
     store().clear()
     settings.CACHES = mine
@@ -184,7 +164,7 @@ def test_the_table_is_unlogged(db):
 
 
 def test_an_unreachable_redis_raises_the_outage_errors(settings):
-    settings.CACHES = caches_for("redis", "swatch-test-store-down")
+    settings.CACHES = cache_settings("redis", "swatch-test-store-down")
     settings.CACHES["default"]["LOCATION"] = "redis://127.0.0.1:9/0"  # nothing listens there
     with pytest.raises(CACHE_ERRORS):
         store().get_many(["a"])

@@ -15,12 +15,10 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from analysis.depth import AnalysisOptions
-from analysis.http import HttpPolicy, ProviderSession
 from analysis.ingest import analysis_run_batch
-from analysis.models import Embedding, ModelCall, ModelCallPurpose
+from analysis.models import Embedding, ModelCall
 from analysis.pipeline import PipelineProviders
-from analysis.providers.chains import FallbackDescriber, FallbackEmbedder
-from analysis.providers.clip_remote import RemoteClipEmbedder
+from analysis.providers.chains import FallbackDescriber
 from analysis.providers.fallback import ProviderLink
 from analysis.providers.offline_analyser import OfflineAnalyser
 from analysis.vector_indexes import VectorIndex
@@ -33,6 +31,7 @@ from tests.analysis.pipeline_support import (
     PixelStatsDescriber,
     pending_analyses,
 )
+from tests.fakes.clip_chain import remote_clip_chain as _clip_chain
 from tests.fakes.local_providers import PixelEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.search.conftest import COLORS, png
@@ -42,24 +41,6 @@ from tests.search.test_api import post, wait_refined
 pytestmark = pytest.mark.django_db(transaction=True)
 EMBEDDINGS = "/v1/embeddings"
 CLIP = "clip-vit-b-32"
-
-
-def _clip_chain(base_url: str) -> FallbackEmbedder:
-    """The embedder chain of a deployment with remote CLIP: CLIP over HTTP, then offline."""
-    policy = HttpPolicy(read_timeout=2.0, max_attempts=1, backoff_base=0.01, backoff_max=0.02)
-    clip = ProviderLink(
-        name="clip-remote",
-        build=lambda: RemoteClipEmbedder(
-            base_url=base_url,
-            session=ProviderSession("clip-remote", policy=policy, api_key="sk-test-clip"),
-            remote_model="openai/clip-vit-base-patch32",
-        ),
-        model_of=lambda p: p.model,
-    )
-    offline = ProviderLink(
-        name="offline-image", build=PixelEmbedder, model_of=lambda p: p.model, offline=True
-    )
-    return FallbackEmbedder([clip, offline], purpose=ModelCallPurpose.EMBED_IMAGE)
 
 
 @pytest.fixture
