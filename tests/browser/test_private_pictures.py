@@ -18,9 +18,11 @@ from materials.files import image_file_names
 from materials.models import MaterialImage
 from tests.browser.test_pages_search import cards, load_page, wait
 
+# `no-store`: the server answers, not the browser's cache (this browser may have loaded the
+# catalog's public thumbnails in an earlier test, before the catalog went private).
 FETCH = """
 const done = arguments[arguments.length - 1];
-fetch(arguments[0], {credentials: "same-origin"})
+fetch(arguments[0], {credentials: "same-origin", cache: "no-store"})
   .then(async (r) => {
     const digest = await crypto.subtle.digest("SHA-256", await r.arrayBuffer());
     const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
