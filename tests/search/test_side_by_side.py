@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from search.query import SearchQuery
 from search.services.run import search_run
 from search.side_by_side import side_by_side, side_by_side_close
-from tests.search.conftest import COLORS
+from tests.search.catalog_support import COLORS
 
 
 def _backend() -> tuple[str, int]:
