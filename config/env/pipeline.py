@@ -30,9 +30,10 @@ INGEST_BATCH_SIZE = declare(
 BULK_LOAD_MIN_ROWS = declare(
     "SWATCH_BULK_LOAD_MIN_ROWS",
     "10000",
-    "A load of at least this many vectors of one model (`reembed_catalog --sync`) is written "
-    "with COPY, the model's vector indexes dropped first and built again after it; a smaller "
-    "one is upserted row by row into the indexes.",
+    "A load of at least this many vectors of one model (`reembed_catalog --sync`; the analyses "
+    "of `import_catalog --sync` and `analyze_catalog --sync`) is written with COPY, the vector "
+    "indexes dropped first and built again after it; a smaller one is upserted row by row "
+    "into the indexes.",
 )
 PIPELINE_PROVIDERS = declare(
     "SWATCH_PIPELINE_PROVIDERS",

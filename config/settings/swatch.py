@@ -76,7 +76,7 @@ SWATCH.update(
         "REAP_EVERY_MINUTES": max(1, env.get_int(env.REAP_EVERY_MINUTES)),
         # Called by `import_catalog` with the ids of new images (materials must not import
         # analysis: the dependency points the other way).
-        "AFTER_IMPORT": "analysis.services.analysis_queue_for_images",
+        "AFTER_IMPORT": "analysis.import_runs.analysis_after_import",
         # Whether a catalog is private (its new files then go under `private/`).
         "CATALOG_IS_PRIVATE": "access.selectors.catalog_is_private",
     }
