@@ -17,12 +17,11 @@ from analysis.registry.bulk_load import EmbeddingBulkLoad, VectorRow
 from analysis.registry.indexes import index_state, model_index
 from analysis.vector_indexes import VectorIndex
 from tests.analysis.pipeline_support import store_images
-from tests.analysis.registry_support import (  # noqa: F401 - registry is a fixture
+from tests.analysis.registry_support import (
     POOLED,
     analysed_catalog,
     command,
     register_pooled,
-    registry,
 )
 from tests.analysis.test_embedding_registry import _search
 
