@@ -117,7 +117,11 @@ def analysis_options_parse(raw: Any) -> AnalysisOptions:
 
 def offline_links(chain: Any) -> Any:
     """A fallback chain's offline links alone (no model API); anything else as it is."""
-    links = [link for link in getattr(chain, "links", []) if link.offline]
+    from analysis.providers.chains import FallbackDescriber, FallbackEmbedder  # imports us
+
+    if not isinstance(chain, FallbackDescriber | FallbackEmbedder):
+        return chain
+    links = [link for link in chain.links if link.offline]
     return type(chain)(links, purpose=chain.purpose) if links else chain
 
 
