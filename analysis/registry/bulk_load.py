@@ -70,6 +70,22 @@ def indexes_present(*, model: str, kind: str, dimensions: int) -> list[VectorInd
     return [index for index in candidates if index.name in present]
 
 
+def build_options(indexes: list[VectorIndex]) -> dict[str, dict[str, int]]:
+    """Each index's HNSW build options as it was built (`m`, `ef_construction`), so a rebuild
+    makes the same graph, not the settings' (an index built denser stays denser)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [[index.name for index in indexes]],
+        )
+        found = cursor.fetchall()
+    return {
+        name: {k: int(v) for k, _, v in (o.partition("=") for o in options or [])
+               if k in ("m", "ef_construction")}
+        for name, options in found
+    }  # fmt: skip
+
+
 @dataclass
 class EmbeddingBulkLoad:
     """`with EmbeddingBulkLoad(model=…, kind=…, dimensions=…, expected_rows=n) as load:
@@ -84,6 +100,7 @@ class EmbeddingBulkLoad:
     written: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     _dropped: list[VectorIndex] = field(default_factory=list)
+    _options: dict[str, dict[str, int]] = field(default_factory=dict)
     _buffer: list[VectorRow] = field(default_factory=list)
 
     @property
@@ -98,6 +115,7 @@ class EmbeddingBulkLoad:
             self._dropped = indexes_present(
                 model=self.model, kind=self.kind, dimensions=self.dimensions
             )
+            self._options = build_options(self._dropped) if self._dropped else {}
             with connection.cursor() as cursor:
                 for index in self._dropped:
                     cursor.execute(index.drop_sql())
@@ -168,7 +186,7 @@ class EmbeddingBulkLoad:
             cursor.execute(f"SET maintenance_work_mem = '{build_memory(self.written)}'")
             try:
                 for index in self._dropped:
-                    cursor.execute(index.create_sql())
+                    cursor.execute(index.create_sql(**self._options.get(index.name, {})))
             finally:
                 cursor.execute("RESET maintenance_work_mem")
         if self._dropped:
