@@ -58,32 +58,32 @@ def _vector_unpack(value: Any, dimensions: int) -> np.ndarray | None:
     return np.frombuffer(raw, dtype=np.float32).copy()
 
 
-def cached_image_embedding(*, sha256: str, model: str, dimensions: int) -> np.ndarray | None:
-    hit = _vector_unpack(cache.get(image_embedding_key(sha256=sha256, model=model)), dimensions)
-    cache_lookup("image_embedding", hit is not None)
+def _cached_vector(key: str, *, kind: str, dimensions: int) -> np.ndarray | None:
+    hit = _vector_unpack(cache.get(key), dimensions)
+    cache_lookup(kind, hit is not None)
     return hit
+
+
+def _cache_vector(key: str, vector: np.ndarray) -> None:
+    cache.set(key, _vector_pack(vector), timeout=settings.SWATCH["EMBEDDING_CACHE_TTL"])
+
+
+def cached_image_embedding(*, sha256: str, model: str, dimensions: int) -> np.ndarray | None:
+    key = image_embedding_key(sha256=sha256, model=model)
+    return _cached_vector(key, kind="image_embedding", dimensions=dimensions)
 
 
 def cache_image_embedding(*, sha256: str, model: str, vector: np.ndarray) -> None:
-    cache.set(
-        image_embedding_key(sha256=sha256, model=model),
-        _vector_pack(vector),
-        timeout=settings.SWATCH["EMBEDDING_CACHE_TTL"],
-    )
+    _cache_vector(image_embedding_key(sha256=sha256, model=model), vector)
 
 
 def cached_text_embedding(*, text: str, model: str, dimensions: int) -> np.ndarray | None:
-    hit = _vector_unpack(cache.get(text_embedding_key(text=text, model=model)), dimensions)
-    cache_lookup("text_embedding", hit is not None)
-    return hit
+    key = text_embedding_key(text=text, model=model)
+    return _cached_vector(key, kind="text_embedding", dimensions=dimensions)
 
 
 def cache_text_embedding(*, text: str, model: str, vector: np.ndarray) -> None:
-    cache.set(
-        text_embedding_key(text=text, model=model),
-        _vector_pack(vector),
-        timeout=settings.SWATCH["EMBEDDING_CACHE_TTL"],
-    )
+    _cache_vector(text_embedding_key(text=text, model=model), vector)
 
 
 def cached_description(

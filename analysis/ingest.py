@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from PIL import Image
 
 from analysis.caching import text_sha256
@@ -20,7 +22,7 @@ from analysis.depth import AnalysisOptions, options_applied
 from analysis.description import DescriptionInvalid, description_parse
 from analysis.limits.mode import background_work
 from analysis.metrics import ANALYSES
-from analysis.models import AnalysisStatus, Embedding, EmbeddingKind
+from analysis.models import Embedding, EmbeddingKind
 from analysis.models import VisualAnalysis as Analysis
 from analysis.pipeline import (
     PipelineFailure,
@@ -30,16 +32,22 @@ from analysis.pipeline import (
     known,
     pipeline_providers,
 )
+from analysis.registry.bulk_load import EmbeddingBulkLoads
 from analysis.services import (
     analysis_claim,
     analysis_fail,
     analysis_is_curated,
     analysis_record,
+    analysis_records,
+    output_vectors,
 )
 from materials.intake import embedding_input
 from materials.models import MaterialImage
 
 logger = logging.getLogger("swatch.analysis")
+# A bulk load writes its analyses this many at a time (each write one transaction with their
+# COPYed vectors): few round trips per row; an interruption loses at most these computations.
+BULK_WRITE_ROWS = 1000
 
 
 @dataclass
@@ -153,53 +161,36 @@ def _compute(
             inputs=inputs, providers=providers(), batch_size=batch_size, fresh=fresh
         )
     except Exception as exc:
-        # A bug, not a model's answer: the claimed rows say so at once instead of waiting for
-        # the reaper, and the error goes on up.
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        for key, attempt in claims.items():
-            analysis_fail(
-                analysis_id=key, attempt=attempt, failure=PipelineFailure(key, reason, False)
-            )
+        _claims_failed(claims, exc)
         raise
 
 
+def _claims_failed(claims: dict[int, int | None], exc: Exception) -> None:
+    """A bug, not a model's answer: the claimed rows still running say so at once (failed: the
+    next run does them again) instead of waiting for the reaper; the error goes on up."""
+    reason = f"internal error: {type(exc).__name__}: {exc}"
+    for key, attempt in claims.items():
+        analysis_fail(analysis_id=key, attempt=attempt, failure=PipelineFailure(key, reason, False))
+
+
+COUNTED = ("completed", "needs_review", "refreshed", "retrying", "failed", "deferred")
+
+
 def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "") -> None:
-    known = {"completed", "needs_review", "refreshed", "retrying", "failed", "deferred"}
-    ANALYSES.labels(outcome=outcome if outcome in known else "skipped").inc()
-    if outcome == AnalysisStatus.COMPLETED:
-        summary.completed += 1
-    elif outcome == AnalysisStatus.NEEDS_REVIEW:
-        summary.needs_review += 1
-    elif outcome == "refreshed":
-        summary.refreshed += 1
-    elif outcome == "retrying":
-        summary.retrying += 1
-    elif outcome == "deferred":
-        summary.deferred += 1
-    elif outcome == AnalysisStatus.FAILED:
-        summary.failed += 1
+    name = outcome if outcome in COUNTED else "skipped"  # a status value is its summary field
+    ANALYSES.labels(outcome=name).inc()
+    setattr(summary, name, getattr(summary, name) + 1)
+    if name == "failed":
         summary.reasons.append(reason)
-    else:
-        summary.skipped += 1
 
 
-def _failed(
-    failure: PipelineFailure,
-    attempt: int | None,
-    *,
-    force_curated: bool,
-    fresh: bool,
-    options: AnalysisOptions | None,
-) -> str:
+def _failed(failure: PipelineFailure, attempt: int | None, *, force_curated: bool, fresh: bool,
+            options: AnalysisOptions | None) -> str:  # fmt: skip
     if failure.defer_after:
         return analysis_defer(
-            analysis_id=failure.key,
-            attempt=attempt,
-            failure=failure,
-            force_curated=force_curated,
-            fresh=fresh,
-            analysis=options.as_dict() if options is not None else None,
-        )
+            analysis_id=failure.key, attempt=attempt, failure=failure, force_curated=force_curated,
+            fresh=fresh, analysis=options.as_dict() if options is not None else None,
+        )  # fmt: skip
     return analysis_fail(analysis_id=failure.key, attempt=attempt, failure=failure)
 
 
@@ -212,9 +203,11 @@ def analysis_run_batch(
     batch_size: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     options: AnalysisOptions | None = None,
+    vectors: EmbeddingBulkLoads | None = None,
 ) -> AnalysisRunSummary:
     """Run the pipeline over analyses, a batch at a time; each one written on its own, with
-    the `options` (vision, clip, depth) asked for."""
+    the `options` (vision, clip, depth) asked for — or, with `vectors` (a bulk load, opened
+    by the caller), each batch in one transaction, its vectors COPYed."""
     ids = list(analysis_ids)
     size = batch_size or settings.SWATCH["INGEST_BATCH_SIZE"]
     summary = AnalysisRunSummary()
@@ -229,30 +222,59 @@ def analysis_run_batch(
             resolved.append(PipelineProviders(*options_applied(*parts, options)))
         return resolved[-1]
 
+    written: tuple[list, dict] = ([], {})  # a bulk load writes BULK_WRITE_ROWS at a time
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         inputs, claims = _prepare_chunk(chunk, get_providers, force_curated, summary)
         if inputs:
             with background_work():  # over a limit: deferred, not answered offline
-                outcomes = _compute(inputs, claims, get_providers, size, fresh)
-            for outcome in outcomes:
-                attempt = claims[outcome.key]
-                if isinstance(outcome, PipelineFailure):
-                    status = _failed(
-                        outcome, attempt, force_curated=force_curated, fresh=fresh, options=options
-                    )
-                    _count(summary, status, outcome.reason)
-                else:
-                    status = analysis_record(
-                        analysis_id=outcome.key,
-                        attempt=attempt,
-                        output=outcome,
-                        force_curated=force_curated,
-                    )
-                    _count(summary, status)
+                written[0].extend(_compute(inputs, claims, get_providers, size, fresh))
+            written[1].update(claims)
+        last = start + size >= len(ids)
+        if written[0] and (vectors is None or last or len(written[0]) >= BULK_WRITE_ROWS):
+            how = {"force_curated": force_curated, "fresh": fresh, "options": options}
+            try:
+                outcomes_write(*written, summary, vectors=vectors, **how)
+            except Exception as exc:  # a bulk batch's transaction rolled back: none written
+                _claims_failed(written[1], exc)
+                raise
+            written = ([], {})
         if on_progress:
             on_progress(len(chunk))
     return summary
+
+
+def outcomes_write(outcomes: list, claims: dict, summary: AnalysisRunSummary, *, vectors, **how):
+    """Write a batch's outcomes (claims: analysis id → attempt): each in its own transaction,
+    or, in a bulk load (`vectors`), the analyses and their COPYed vectors in one (the indexes
+    dropped before it). `how`: force_curated, fresh, options. bench_bulk_load times it."""
+    if vectors is not None:
+        vectors.open(
+            (kind, model, len(row.vector))
+            for outcome in outcomes if isinstance(outcome, PipelineOutput)
+            for kind, model, row in output_vectors(output=outcome)
+        )  # fmt: skip
+    with transaction.atomic() if vectors is not None else nullcontext():
+        described = []
+        for outcome in outcomes:
+            attempt = claims[outcome.key]
+            if isinstance(outcome, PipelineFailure):
+                _count(summary, _failed(outcome, attempt, **how), outcome.reason)
+            elif vectors is None:  # each in its own transaction
+                status = analysis_record(
+                    analysis_id=outcome.key, attempt=attempt, output=outcome,
+                    force_curated=how["force_curated"],
+                )  # fmt: skip
+                _count(summary, status)
+            else:
+                described.append((outcome, attempt))
+        if described:  # the batch's analyses together, their vectors COPYed
+            records = analysis_records(
+                outputs=described, force_curated=how["force_curated"], vectors=vectors
+            )
+            for status in records.values():
+                _count(summary, status)
+            vectors.flush()
 
 
 def analysis_run(
@@ -264,10 +286,6 @@ def analysis_run(
     options: AnalysisOptions | None = None,
 ) -> AnalysisRunSummary:
     return analysis_run_batch(
-        analysis_ids=[analysis_id],
-        providers=providers,
-        force_curated=force_curated,
-        fresh=fresh,
-        batch_size=1,
-        options=options,
-    )
+        analysis_ids=[analysis_id], providers=providers, force_curated=force_curated,
+        fresh=fresh, batch_size=1, options=options,
+    )  # fmt: skip

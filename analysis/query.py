@@ -29,18 +29,22 @@ def _factory():
     return factory
 
 
-def _same_model(batch: EmbeddingBatch, *, model: str, what: str) -> np.ndarray:
-    """The batch's one vector, if it is in the space the catalog is searched in (`model`): a
-    fallback's vector of another model would be compared with vectors it cannot be compared
-    with."""
-    if batch.model != model:
+def _query_vector(
+    batch: EmbeddingBatch, *, embedder: ImageEmbedder | TextEmbedder, what: str
+) -> np.ndarray:
+    """The batch's one vector, checked (finite, the embedder's dimensions), if it is in the
+    space the catalog is searched in (`embedder.model`): a fallback's vector of another model
+    would be compared with vectors it cannot be compared with."""
+    if batch.model != embedder.model:
         raise ProviderError(
-            f"the {what} could only be embedded by {batch.model}, the catalog is searched "
-            f"with {model}",
+            f"the query {what} could only be embedded by {batch.model}, the catalog is "
+            f"searched with {embedder.model}",
             retryable=True,
             code="unavailable",
         )
-    return batch.vectors[0]
+    return vector_checked(
+        batch.vectors[0], dimensions=embedder.dimensions, what=f"{what} embedding"
+    )
 
 
 def query_image_embedding(
@@ -55,11 +59,7 @@ def query_image_embedding(
     if hit is not None:
         return hit
     batch = embedder.embed_images([embedding_input(pixels)])
-    vector = vector_checked(
-        _same_model(batch, model=embedder.model, what="query image"),
-        dimensions=embedder.dimensions,
-        what="image embedding",
-    )
+    vector = _query_vector(batch, embedder=embedder, what="image")
     caching.cache_image_embedding(sha256=sha256, model=embedder.model, vector=vector)
     return vector
 
@@ -94,10 +94,6 @@ def query_text_embedding(*, text: str, embedder: TextEmbedder | None = None) -> 
     if hit is not None:
         return hit
     batch = embedder.embed_texts([text])
-    vector = vector_checked(
-        _same_model(batch, model=embedder.model, what="query text"),
-        dimensions=embedder.dimensions,
-        what="text embedding",
-    )
+    vector = _query_vector(batch, embedder=embedder, what="text")
     caching.cache_text_embedding(text=text, model=embedder.model, vector=vector)
     return vector

@@ -54,8 +54,12 @@ class VectorIndex:
         return f"model = '{self.model}' AND kind = '{self.kind}'"
 
     def create_sql(
-        self, *, m: int = 16, ef_construction: int = 64, concurrently: bool = False
-    ) -> str:
+        self, *, m: int | None = None, ef_construction: int | None = None,
+        concurrently: bool = False,
+    ) -> str:  # fmt: skip
+        """The index's `CREATE INDEX`; HNSW's `m` and `ef_construction` default to
+        `SWATCH_HNSW_M` and `SWATCH_HNSW_EF_CONSTRUCTION`."""
+        m, ef_construction = hnsw_build_options(m, ef_construction)
         how = "CONCURRENTLY " if concurrently else ""
         if self.method == "diskann":
             using = f"diskann ({self.expression} vector_cosine_ops)"
@@ -71,6 +75,15 @@ class VectorIndex:
 
     def drop_sql(self, *, concurrently: bool = False) -> str:
         return f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}IF EXISTS {self.name}"
+
+
+def hnsw_build_options(m: int | None = None, ef_construction: int | None = None) -> tuple:
+    """`m` and `ef_construction` for an HNSW build: those given, else the settings'."""
+    from django.conf import settings
+
+    swatch = getattr(settings, "SWATCH", {})
+    return (int(m or swatch.get("HNSW_M", 16)),
+            int(ef_construction or swatch.get("HNSW_EF_CONSTRUCTION", 64)))  # fmt: skip
 
 
 def configured_method() -> str:

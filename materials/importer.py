@@ -26,19 +26,7 @@ from materials.services import MaterialImageResult, after_import_queue, material
 
 # Files with these endings are treated as images (and refused with a reason if they are not);
 # anything else in a folder (READMEs, CSVs, licences) is not part of the catalog.
-IMAGE_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".webp",
-    ".gif",
-    ".bmp",
-    ".tif",
-    ".tiff",
-    ".heic",
-    ".heif",
-    ".avif",
-}
+IMAGE_SUFFIXES = set(".jpg .jpeg .png .webp .gif .bmp .tif .tiff .heic .heif .avif".split())
 # Images Swatch does not take (vector or page formats): skipped, each with a line in the report.
 REFUSED_SUFFIXES = {
     ".svg": "SVG is a vector format; export a PNG or JPEG of the material",
@@ -82,6 +70,7 @@ class ImportSummary:
     skipped_files: list[ImportFailure] = field(default_factory=list)  # never tried, with why
     created_image_ids: list[int] = field(default_factory=list)
     queued: int = 0  # new images queued for analysis
+    analysed: str = ""  # what the analysis run here did (`analysis_here`)
 
     def line(self) -> str:
         return f"imported {self.imported}, skipped {self.skipped}, failed {self.failed}"
@@ -235,10 +224,12 @@ def catalog_import(
     on_progress: Callable[[ImportItem, str], None] | None = None,
     concurrency: int | None = None,
     analysis: dict | None = None,
+    analysis_here: bool = False,
 ) -> ImportSummary:
     """Import every item; a bad one is recorded with its reason and the batch goes on. URLs
     already imported into the catalog are skipped without a download. With `analysis` (its
-    options), the new images are then queued for analysis.
+    options), the new images are then queued for analysis, or, `analysis_here`, analysed in
+    this process (a large import as a bulk load of the vectors, `analysis.import_runs`).
 
     `catalog` may be a callable: the catalog is then made when the first file is good, so an
     import where every file fails leaves no empty catalog behind."""
@@ -252,7 +243,13 @@ def catalog_import(
         if on_progress:
             on_progress(item, outcome)
     if analysis is not None:
-        summary.queued = after_import_queue(image_ids=summary.created_image_ids, analysis=analysis)
+        done = after_import_queue(
+            image_ids=summary.created_image_ids, analysis=analysis, here=analysis_here
+        )
+        if isinstance(done, str):
+            summary.analysed = done
+        else:
+            summary.queued = done
     return summary
 
 

@@ -126,11 +126,12 @@ def material_create_with_image(
     return MaterialImageResult(image=image, created=True)
 
 
-def after_import_queue(*, image_ids: list[int], analysis: dict) -> int:
+def after_import_queue(*, image_ids: list[int], analysis: dict, here: bool = False) -> int | str:
     """Hand an import's new images to the analysis app, with the analysis options asked
-    (vision, clip, depth); how many it queued. The callable is named in
-    `SWATCH["AFTER_IMPORT"]`: materials never imports analysis."""
+    (vision, clip, depth): queued (how many), or, `here`, analysed in this process (the run's
+    summary line). The callable is named in `SWATCH["AFTER_IMPORT"]`: materials never imports
+    analysis."""
     hook = settings.SWATCH.get("AFTER_IMPORT")
     if not hook or not image_ids:
         return 0
-    return import_string(hook)(image_ids=image_ids, analysis=analysis)
+    return import_string(hook)(image_ids=image_ids, analysis=analysis, here=here)

@@ -3,14 +3,13 @@ business figures per day and catalog, with server-rendered charts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from config.read_only_admin import ReadOnlyAdmin
 from search.feedback.models import FeedbackEvent, SearchRecord
 from search.feedback.report import (
     DEFAULT_DAYS,
@@ -22,19 +21,8 @@ from search.feedback.report import (
 PERIODS = (1, 7, 30, 90)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(FeedbackEvent)
-class FeedbackEventAdmin(_ReadOnly):
+class FeedbackEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "material", "position", "catalog", "voter"]
     list_filter = ["kind", "catalog"]
     list_select_related = ["material", "catalog"]
@@ -43,7 +31,7 @@ class FeedbackEventAdmin(_ReadOnly):
 
 
 @admin.register(SearchRecord)
-class SearchRecordAdmin(_ReadOnly):
+class SearchRecordAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "query_id", "kind", "surface", "results", "no_good_match"]
     list_filter = ["kind", "surface", "no_good_match", "catalog"]
     search_fields = ["query_id", "query_hash", "text"]

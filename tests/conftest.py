@@ -15,6 +15,10 @@ from PIL import Image
 
 os.environ.setdefault("SWATCH_ENV", "test")
 
+# Fixtures shared across test folders: the search tests' catalog and providers (used by the
+# API and reliability tests too) and the embedding-model registry (analysis and reliability).
+pytest_plugins = ("tests.search.catalog_support", "tests.analysis.registry_support")
+
 
 def _live_media_through_the_project() -> None:
     """Django's live server puts a test-only handler in front of the project that serves

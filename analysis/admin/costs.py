@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from analysis.admin.audit import ReadOnlyAdmin
 from analysis.curation.budget_view import limits_and_budgets, spend_chart
 from analysis.curation.costs import DEFAULT_DAYS, MAX_DAYS, CostReportError, cost_report
 from analysis.curation.resources import (
@@ -17,6 +16,7 @@ from analysis.curation.resources import (
     worker_time_per_task,
 )
 from analysis.models import ModelCall
+from config.read_only_admin import ReadOnlyAdmin
 
 PERIODS = (1, 7, 30, 90)
 

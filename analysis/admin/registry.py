@@ -9,10 +9,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from analysis.admin.audit import ReadOnlyAdmin
 from analysis.models import EmbeddingModel
 from analysis.registry.indexes import index_state, model_index
 from analysis.registry.selectors import coverage, coverage_total
+from config.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(EmbeddingModel)

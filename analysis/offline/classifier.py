@@ -3,8 +3,9 @@ with its confidence calibrated by temperature scaling on held-out folds.
 
 `type_classifier_fit` trains one (calibration folds never split a `group`: variants of one
 texture would make held-out logits look surer than they are); `type_classifier_evaluate` measures
-it leave-group-out, training a fresh classifier per fold, so no image is ever classified by a
-model that saw its group's labels. Evaluation code (e.g. `evaluate_search`) uses the same API.
+it leave-group-out (`analysis.offline.evaluation`), training a fresh classifier per fold, so no
+image is ever classified by a model that saw its group's labels. Evaluation code (e.g.
+`evaluate_search`) uses the same API.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ FORMAT_VERSION = 1
 DEFAULT_L2 = 1e-3
 DEFAULT_STEPS = 300
 DEFAULT_CALIBRATION_FOLDS = 5
-ECE_BINS = 10
 
 
 class ClassifierError(Exception):
     """Training data or a weights file that cannot make or be a classifier."""
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
@@ -61,7 +61,7 @@ class TypeClassifier:
 
     def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities, shape (n, len(classes))."""
-        return _softmax(self.logits(vectors) / self.temperature)
+        return softmax(self.logits(vectors) / self.temperature)
 
     def predict(self, vectors: np.ndarray) -> list[str]:
         return [self.classes[i] for i in self.predict_proba(vectors).argmax(axis=1)]
@@ -140,7 +140,7 @@ def _fit_linear(
     m_c, v_c, m_b, v_b = (np.zeros_like(coef), np.zeros_like(coef), np.zeros(k), np.zeros(k))
     rate, beta1, beta2 = 0.025, 0.9, 0.999
     for step in range(1, steps + 1):
-        grad_logits = (_softmax(z @ coef + bias) - targets) * sample_weight
+        grad_logits = (softmax(z @ coef + bias) - targets) * sample_weight
         g_c = z.T @ grad_logits + l2 * coef
         g_b = grad_logits.sum(axis=0)
         m_c = beta1 * m_c + (1 - beta1) * g_c
@@ -157,16 +157,18 @@ def temperature_fit(logits: np.ndarray, labels: np.ndarray) -> float:
     """The temperature minimising held-out negative log-likelihood (a 1-D grid search)."""
     best_nll, best_t = np.inf, 1.0
     for temperature in np.exp(np.linspace(np.log(0.05), np.log(20.0), 241)):
-        probabilities = _softmax(logits / temperature)
+        probabilities = softmax(logits / temperature)
         nll = -np.log(probabilities[np.arange(len(labels)), labels] + 1e-12).mean()
         if nll < best_nll:
             best_nll, best_t = nll, float(temperature)
     return best_t
 
 
-def _prepare(
+def training_arrays(
     vectors: np.ndarray, labels: Sequence[str], groups: Sequence[str] | None
 ) -> tuple[np.ndarray, tuple[str, ...], np.ndarray, list[str]]:
+    """The vectors as a float matrix, the sorted classes, each label's class index and each
+    vector's group (its own when `groups` is None); refused when they cannot train."""
     x = np.asarray(vectors, dtype=np.float64)
     if x.ndim != 2 or len(x) != len(labels):
         raise ClassifierError(f"{len(labels)} labels for vectors of shape {x.shape}")
@@ -200,7 +202,7 @@ def type_classifier_fit(
     seed: int = 0,
 ) -> TypeClassifier:
     """Train on all the data; the temperature comes from out-of-fold logits (groups kept whole)."""
-    x, classes, index, group_list = _prepare(vectors, labels, groups)
+    x, classes, index, group_list = training_arrays(vectors, labels, groups)
     k = len(classes)
     temperature = 1.0
     if calibrate:
@@ -222,122 +224,6 @@ def type_classifier_fit(
         temperature=temperature,
         embedder_model=embedder_model,
         info={"l2": l2, "steps": steps, "balanced": balanced, "n_train": len(x)},
-    )
-
-
-def expected_calibration_error(
-    probabilities: np.ndarray, labels: np.ndarray, *, bins: int = ECE_BINS
-) -> float:
-    """Top-label ECE: Σ_bins |accuracy − mean confidence| × share of samples, equal-width bins."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        members = which == b
-        if members.any():
-            error += members.mean() * abs(correct[members].mean() - confidence[members].mean())
-    return float(error)
-
-
-def ece_noise_floor(
-    confidences: np.ndarray, *, trials: int = 2000, seed: int = 0, bins: int = ECE_BINS
-) -> tuple[float, float]:
-    """Mean and 95th percentile of the ECE a *perfectly* calibrated classifier would show with
-    these confidences and this many samples: the sampling noise any measured ECE carries."""
-    rng = np.random.default_rng(seed)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidences, edges[1:-1], right=True), 0, bins - 1)
-    values = []
-    for _ in range(trials):
-        correct = rng.random(len(confidences)) < confidences
-        error = 0.0
-        for b in np.unique(which):
-            members = which == b
-            error += members.mean() * abs(correct[members].mean() - confidences[members].mean())
-        values.append(error)
-    return float(np.mean(values)), float(np.percentile(values, 95))
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    n: int
-    folds: int
-    accuracy: float
-    ece: float
-    ece_uncalibrated: float
-    nll: float
-    ece_noise_floor: tuple[float, float]
-    per_class: dict[str, dict[str, float]]
-    classes: tuple[str, ...]
-    probabilities: np.ndarray = field(repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "folds": self.folds,
-            "accuracy": round(self.accuracy, 4),
-            "ece": round(self.ece, 4),
-            "ece_uncalibrated": round(self.ece_uncalibrated, 4),
-            "nll": round(self.nll, 4),
-            "ece_perfectly_calibrated_mean": round(self.ece_noise_floor[0], 4),
-            "ece_perfectly_calibrated_p95": round(self.ece_noise_floor[1], 4),
-            "per_class": self.per_class,
-        }
-
-
-def type_classifier_evaluate(
-    vectors: np.ndarray,
-    labels: Sequence[str],
-    *,
-    groups: Sequence[str],
-    folds: int | None = 10,
-    seed: int = 0,
-    on_fold: Any = None,
-    **fit_options: Any,
-) -> Evaluation:
-    """Group-k-fold (`folds=None`: leave-one-group-out) accuracy and ECE of calibrated
-    probabilities. Each outer fold trains and calibrates its own classifier on the other groups."""
-    x, classes, index, group_list = _prepare(vectors, labels, groups)
-    fold = group_folds(group_list, folds, seed=seed)
-    probabilities = np.zeros((len(x), len(classes)))
-    raw = np.zeros_like(probabilities)
-    for f in np.unique(fold):
-        train, test = fold != f, fold == f
-        train_labels = [labels[i] for i in np.flatnonzero(train)]
-        classifier = type_classifier_fit(
-            x[train],
-            train_labels,
-            groups=[group_list[i] for i in np.flatnonzero(train)],
-            seed=seed,
-            **fit_options,
-        )
-        # A class absent from the training folds gets probability 0 for this fold's images.
-        columns = [classes.index(c) for c in classifier.classes]
-        probabilities[np.ix_(np.flatnonzero(test), columns)] = classifier.predict_proba(x[test])
-        raw[np.ix_(np.flatnonzero(test), columns)] = _softmax(classifier.logits(x[test]))
-        if on_fold is not None:
-            on_fold()
-    predicted = probabilities.argmax(axis=1)
-    per_class = {}
-    for i, name in enumerate(classes):
-        members = index == i
-        per_class[name] = {
-            "n": int(members.sum()),
-            "accuracy": round(float((predicted[members] == i).mean()), 4),
-        }
-    return Evaluation(
-        n=len(x),
-        folds=len(np.unique(fold)),
-        accuracy=float((predicted == index).mean()),
-        ece=expected_calibration_error(probabilities, index),
-        ece_uncalibrated=expected_calibration_error(raw, index),
-        nll=float(-np.log(probabilities[np.arange(len(x)), index] + 1e-12).mean()),
-        ece_noise_floor=ece_noise_floor(probabilities.max(axis=1), seed=seed),
-        per_class=per_class,
-        classes=classes,
-        probabilities=probabilities,
     )
 
 

@@ -18,11 +18,10 @@ from analysis.description import MATERIAL_TYPES, SYNONYMS
 from analysis.offline.classifier import (
     DEFAULT_L2,
     DEFAULT_STEPS,
-    Evaluation,
     TypeClassifier,
-    type_classifier_evaluate,
     type_classifier_fit,
 )
+from analysis.offline.evaluation import Evaluation, type_classifier_evaluate
 from analysis.providers.protocols import ImageEmbedder
 from materials.intake import embedding_input
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +70,22 @@ def indexes_present(*, model: str, kind: str, dimensions: int) -> list[VectorInd
     return [index for index in candidates if index.name in present]
 
 
+def build_options(indexes: list[VectorIndex]) -> dict[str, dict[str, int]]:
+    """Each index's HNSW build options as it was built (`m`, `ef_construction`), so a rebuild
+    makes the same graph, not the settings' (an index built denser stays denser)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [[index.name for index in indexes]],
+        )
+        found = cursor.fetchall()
+    return {
+        name: {k: int(v) for k, _, v in (o.partition("=") for o in options or [])
+               if k in ("m", "ef_construction")}
+        for name, options in found
+    }  # fmt: skip
+
+
 @dataclass
 class EmbeddingBulkLoad:
     """`with EmbeddingBulkLoad(model=…, kind=…, dimensions=…, expected_rows=n) as load:
@@ -83,6 +100,7 @@ class EmbeddingBulkLoad:
     written: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     _dropped: list[VectorIndex] = field(default_factory=list)
+    _options: dict[str, dict[str, int]] = field(default_factory=dict)
     _buffer: list[VectorRow] = field(default_factory=list)
 
     @property
@@ -97,6 +115,7 @@ class EmbeddingBulkLoad:
             self._dropped = indexes_present(
                 model=self.model, kind=self.kind, dimensions=self.dimensions
             )
+            self._options = build_options(self._dropped) if self._dropped else {}
             with connection.cursor() as cursor:
                 for index in self._dropped:
                     cursor.execute(index.drop_sql())
@@ -109,12 +128,12 @@ class EmbeddingBulkLoad:
         for row in rows:
             self._buffer.append(row)
             if len(self._buffer) >= FLUSH_ROWS:
-                self._flush()
+                self.flush()
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         try:
             if self._buffer:
-                self._flush()
+                self.flush()
         finally:
             if self.bulk:
                 self._indexes_rebuild()
@@ -130,8 +149,12 @@ class EmbeddingBulkLoad:
         )  # fmt: skip
         self.written += len(rows)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write the buffered rows in one transaction (the caller's, when it has one open: the
+        rows the vectors belong to then commit with them)."""
         rows, self._buffer = self._buffer, []
+        if not rows:
+            return
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -153,6 +176,7 @@ class EmbeddingBulkLoad:
                 "source_sha256 = EXCLUDED.source_sha256",
                 [self.kind, self.model, self.dimensions, timezone.now()],
             )
+            cursor.execute("DROP TABLE swatch_bulk_vectors")  # another model's flush may follow
         self.written += len(rows)
         self.seconds["copy"] = self.seconds.get("copy", 0.0) + time.perf_counter() - started
 
@@ -162,7 +186,7 @@ class EmbeddingBulkLoad:
             cursor.execute(f"SET maintenance_work_mem = '{build_memory(self.written)}'")
             try:
                 for index in self._dropped:
-                    cursor.execute(index.create_sql())
+                    cursor.execute(index.create_sql(**self._options.get(index.name, {})))
             finally:
                 cursor.execute("RESET maintenance_work_mem")
         if self._dropped:
@@ -170,3 +194,59 @@ class EmbeddingBulkLoad:
                 index_built_at=timezone.now()
             )
         self.seconds["index"] = time.perf_counter() - started
+
+
+class EmbeddingBulkLoads:
+    """The bulk loads of a run that writes several models' vectors (an analysis run: an image
+    and a description vector per image), all bulk or none by `expected_rows` as one load's.
+    `open(keys)` drops each (kind, model, dimensions)'s indexes before the caller's write
+    transaction (no table lock held through it); `add` buffers, `flush` writes every model's
+    rows in the caller's transaction (with the rows they belong to: an analysis is never
+    committed without its vectors); leaving rebuilds every index dropped, stopped or not."""
+
+    def __init__(self, *, expected_rows: int, min_rows: int | None = None) -> None:
+        self.expected_rows, self.min_rows = expected_rows, min_rows
+        self.loads: dict[tuple[str, str], EmbeddingBulkLoad] = {}
+        self._stack = ExitStack()
+
+    @property
+    def bulk(self) -> bool:
+        probe = EmbeddingBulkLoad(
+            model="", kind="", dimensions=0, expected_rows=self.expected_rows,
+            min_rows=self.min_rows,
+        )  # fmt: skip
+        return probe.bulk
+
+    def __enter__(self) -> EmbeddingBulkLoads:
+        self._stack.__enter__()
+        return self
+
+    def open(self, keys: Iterable[tuple[str, str, int]]) -> None:
+        for kind, model, dimensions in keys:
+            if (kind, model) not in self.loads:
+                load = EmbeddingBulkLoad(
+                    model=model, kind=kind, dimensions=dimensions,
+                    expected_rows=self.expected_rows, min_rows=self.min_rows,
+                )  # fmt: skip
+                self.loads[(kind, model)] = self._stack.enter_context(load)
+
+    def add(self, *, kind: str, model: str, rows: list[VectorRow]) -> None:
+        self.open([(kind, model, len(rows[0].vector))])
+        self.loads[(kind, model)].add(rows)
+
+    def flush(self) -> None:
+        for load in self.loads.values():
+            load.flush()
+
+    @property
+    def written(self) -> int:
+        return sum(load.written for load in self.loads.values())
+
+    def seconds(self, step: str) -> float:
+        return sum(load.seconds.get(step, 0.0) for load in self.loads.values())
+
+    def __exit__(self, exc_type, exc, traceback) -> bool | None:
+        if exc_type is not None:  # what is buffered belongs to rows the caller rolled back
+            for load in self.loads.values():
+                load._buffer.clear()
+        return self._stack.__exit__(exc_type, exc, traceback)

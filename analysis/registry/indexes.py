@@ -43,8 +43,11 @@ def _outside_transaction() -> None:
         raise IndexBuildError("a concurrent index build cannot run inside a transaction.")
 
 
-def index_build(row: EmbeddingModel, *, m: int = 16, ef_construction: int = 64) -> str:
-    """Build `row`'s index unless a valid one exists; what was done ("built" / "kept")."""
+def index_build(
+    row: EmbeddingModel, *, m: int | None = None, ef_construction: int | None = None
+) -> str:
+    """Build `row`'s index unless a valid one exists; what was done ("built" / "kept").
+    `m` / `ef_construction`: default `SWATCH_HNSW_M` / `SWATCH_HNSW_EF_CONSTRUCTION`."""
     _outside_transaction()
     index = model_index(row)
     state = index_state(index)

@@ -30,9 +30,23 @@ INGEST_BATCH_SIZE = declare(
 BULK_LOAD_MIN_ROWS = declare(
     "SWATCH_BULK_LOAD_MIN_ROWS",
     "10000",
-    "A load of at least this many vectors of one model (`reembed_catalog --sync`) is written "
-    "with COPY, the model's vector indexes dropped first and built again after it; a smaller "
-    "one is upserted row by row into the indexes.",
+    "A load of at least this many vectors of one model (`reembed_catalog --sync`; the analyses "
+    "of `import_catalog --sync` and `analyze_catalog --sync`) is written with COPY, the vector "
+    "indexes dropped first and built again after it; a smaller one is upserted row by row "
+    "into the indexes.",
+)
+HNSW_M = declare(
+    "SWATCH_HNSW_M",
+    "16",
+    "`m` of the HNSW indexes Swatch builds (`build_embedding_index`, a bulk load's rebuild of an "
+    "index that did not say): links per node. 24-32 for a million items or more (README, Search "
+    "at scale): a larger, slower-to-build index that holds recall. The migrations' indexes use 16.",
+)
+HNSW_EF_CONSTRUCTION = declare(
+    "SWATCH_HNSW_EF_CONSTRUCTION",
+    "64",
+    "`ef_construction` of the HNSW indexes Swatch builds (as `SWATCH_HNSW_M`): candidates kept "
+    "while linking; 128+ with a larger `m`.",
 )
 PIPELINE_PROVIDERS = declare(
     "SWATCH_PIPELINE_PROVIDERS",

@@ -72,11 +72,13 @@ SWATCH.update(
         "ANALYSIS_CACHE_TTL": env.get_int(env.ANALYSIS_CACHE_TTL),
         "INGEST_BATCH_SIZE": max(1, env.get_int(env.INGEST_BATCH_SIZE)),
         "BULK_LOAD_MIN_ROWS": max(1, env.get_int(env.BULK_LOAD_MIN_ROWS)),
+        "HNSW_M": min(100, max(2, env.get_int(env.HNSW_M))),  # pgvector's bounds
+        "HNSW_EF_CONSTRUCTION": min(1000, max(4, env.get_int(env.HNSW_EF_CONSTRUCTION))),
         "PIPELINE_PROVIDERS": env.get_str(env.PIPELINE_PROVIDERS),
         "REAP_EVERY_MINUTES": max(1, env.get_int(env.REAP_EVERY_MINUTES)),
         # Called by `import_catalog` with the ids of new images (materials must not import
         # analysis: the dependency points the other way).
-        "AFTER_IMPORT": "analysis.services.analysis_queue_for_images",
+        "AFTER_IMPORT": "analysis.import_runs.analysis_after_import",
         # Whether a catalog is private (its new files then go under `private/`).
         "CATALOG_IS_PRIVATE": "access.selectors.catalog_is_private",
     }

@@ -211,6 +211,19 @@ class SearchAnswerSerializer(serializers.Serializer):
     )
 
 
+# Every answer is rendered by one SearchAnswerSerializer: building one binds its whole field
+# tree (a deep copy of each nested field), about half the rendering of a 20-result answer
+# (bench/profile_search_api.py). Rendering only reads the bound tree, so threads share it
+# (a first use racing another binds twice, the same fields).
+_ANSWER_SERIALIZER = SearchAnswerSerializer()
+
+
+def answer_rendered(answer) -> dict:
+    """The answer in the API's shape: `SearchAnswerSerializer(answer).data`, without binding
+    the serializer's fields again."""
+    return _ANSWER_SERIALIZER.to_representation(answer)
+
+
 class MaterialListQuerySerializer(serializers.Serializer):
     catalog = serializers.CharField(required=False, max_length=200)
     category = serializers.CharField(required=False, max_length=100)

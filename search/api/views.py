@@ -30,6 +30,7 @@ from search.api.serializers import (
     SearchAnswerSerializer,
     SearchRequestSerializer,
     SimilarRequestSerializer,
+    answer_rendered,
 )
 from search.api.throttling import LookupRateThrottle
 from search.errors import SearchError
@@ -44,7 +45,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 def _answered(answer, request: Request) -> Response:
     """An answer, its private catalogs' pictures (the asker's own: others are not in it)
     at signed URLs."""
-    data = SearchAnswerSerializer(answer).data  # the schema's own shape, by construction
+    data = answer_rendered(answer)  # SearchAnswerSerializer's: the schema's shape, by construction
     granted = set(granted_private_catalogs_for(request._request).values())
     data["results"] = results_signed(data["results"], granted)
     return Response(data)

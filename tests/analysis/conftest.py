@@ -1,10 +1,12 @@
-"""Fixtures of the analysis tests."""
+"""Fixtures of the analysis tests (the registry's are tests/analysis/registry_support.py's, a
+plugin: the reliability tests use them too)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from django.core.cache import cache
 
 
 @pytest.fixture
@@ -16,6 +18,16 @@ def own_cache(settings):
     settings.CACHES["default"]["KEY_PREFIX"] = prefix
     yield prefix
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
-        from django.core.cache import cache
-
         cache.delete_pattern("*")  # django-redis: only the keys under this prefix
+
+
+TEST_PROVIDERS = "tests.analysis.pipeline_support.make_providers"
+
+
+@pytest.fixture
+def pipeline_settings(settings):
+    """The pipeline (and the curation services, which embed corrections with the pipeline's
+    text embedder) use the small real providers, not the offline models."""
+    settings.SWATCH = {**settings.SWATCH, "PIPELINE_PROVIDERS": TEST_PROVIDERS}
+    cache.clear()  # a description cached by an earlier test must not answer for this one
+    return settings

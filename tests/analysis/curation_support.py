@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -21,17 +19,6 @@ from tests.analysis.pipeline_support import (
     make_providers,
     store_images,
 )
-
-TEST_PROVIDERS = "tests.analysis.pipeline_support.make_providers"
-
-
-@pytest.fixture
-def pipeline_settings(settings):
-    """The pipeline (and the curation services, which embed corrections with the pipeline's
-    text embedder) use the small real providers, not the offline models."""
-    settings.SWATCH = {**settings.SWATCH, "PIPELINE_PROVIDERS": TEST_PROVIDERS}
-    cache.clear()  # a description cached by an earlier test must not answer for this one
-    return settings
 
 
 def analyse(image, *, material_type: str = "stone", confidence: float = 0.9, model_id="px-1"):

@@ -17,12 +17,11 @@ from analysis.registry.bulk_load import EmbeddingBulkLoad, VectorRow
 from analysis.registry.indexes import index_state, model_index
 from analysis.vector_indexes import VectorIndex
 from tests.analysis.pipeline_support import store_images
-from tests.analysis.registry_support import (  # noqa: F401 - registry is a fixture
+from tests.analysis.registry_support import (
     POOLED,
     analysed_catalog,
     command,
     register_pooled,
-    registry,
 )
 from tests.analysis.test_embedding_registry import _search
 
@@ -150,3 +149,34 @@ def test_a_bulk_reembedding_writes_the_vectors_and_answers_of_a_row_by_row_one(s
     for image_id, vector in bulk.items():
         np.testing.assert_allclose(vector, row_by_row[image_id], atol=1e-6)
     assert [_search(image, image.catalog_id) for image in images[:3]] == answers
+
+
+def _reloptions(index: VectorIndex) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [index.name])
+        return sorted(cursor.fetchone()[0])
+
+
+def test_a_bulk_load_rebuilds_an_index_as_dense_as_it_was_and_new_ones_by_the_settings(
+    shared_data, indexes, settings
+):
+    # given the bulk model's index built denser than the defaults, and other settings
+    dense = indexes[BULK]
+    with connection.cursor() as cursor:
+        cursor.execute(dense.drop_sql())
+        cursor.execute(dense.create_sql(m=24, ef_construction=80))
+    settings.SWATCH = {**settings.SWATCH, "HNSW_M": 20, "HNSW_EF_CONSTRUCTION": 72}
+    images = store_images(shared_data, 6, catalog="bulk")
+    vectors = np.random.default_rng(5).standard_normal((len(images), DIMENSIONS))
+    # when it is bulk-loaded (its index dropped and built again)
+    load = _load(BULK, [VectorRow(i.pk, v) for i, v in zip(images, vectors, strict=True)],
+                 min_rows=2)  # fmt: skip
+    # then the rebuilt index has the graph settings it was built with, not the settings'
+    assert load.bulk
+    assert _reloptions(dense) == ["ef_construction=80", "m=24"]
+    # and an index built without saying takes SWATCH_HNSW_M / SWATCH_HNSW_EF_CONSTRUCTION
+    other = indexes[ROW_BY_ROW]
+    with connection.cursor() as cursor:
+        cursor.execute(other.drop_sql())
+        cursor.execute(other.create_sql())
+    assert _reloptions(other) == ["ef_construction=72", "m=20"]

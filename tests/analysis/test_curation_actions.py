@@ -20,10 +20,9 @@ from analysis.models import (
     VisualAnalysis,
 )
 from analysis.providers.protocols import ProviderError
-from tests.analysis.curation_support import (  # noqa: F401 - fixtures
+from tests.analysis.curation_support import (
     analyse,
     analysed_catalog,
-    pipeline_settings,
     review_post,
     run_queued_tasks,
 )

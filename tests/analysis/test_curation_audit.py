@@ -9,11 +9,9 @@ from analysis.curation.diff import correction_summary
 from analysis.curation.services import analysis_approve, analysis_flag, analysis_reject
 from analysis.models import AnalysisAuditEntry
 from materials.services import catalog_delete
-from tests.analysis.curation_support import (  # noqa: F401 - fixtures
+from tests.analysis.curation_support import (
     analysed_catalog,
-    client_for,
     make_curator,
-    pipeline_settings,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pipeline_settings")]

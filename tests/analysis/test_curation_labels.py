@@ -16,9 +16,8 @@ from analysis.curation.services import analysis_approve
 from analysis.description import description_parse
 from analysis.models import AnalysisAuditEntry, Embedding, VisualAnalysis
 from analysis.services import analysis_queue_for_images
-from tests.analysis.curation_support import (  # noqa: F401 - fixtures
+from tests.analysis.curation_support import (
     analysed_catalog,
-    pipeline_settings,
     run_queued_tasks,
 )
 from tests.analysis.pipeline_support import HashingTextEmbedder, store_images

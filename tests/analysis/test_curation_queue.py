@@ -11,11 +11,10 @@ from analysis.curation.selectors import (
 )
 from analysis.curation.services import analysis_approve, analysis_flag
 from analysis.models import AnalysisStatus
-from tests.analysis.curation_support import (  # noqa: F401 - fixtures
+from tests.analysis.curation_support import (
     analysed_catalog,
     client_for,
     make_curator,
-    pipeline_settings,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pipeline_settings")]

@@ -8,11 +8,10 @@ from django.core.management import call_command
 
 from analysis.curation.roles import CURATOR_GROUP, CURATOR_PERMISSIONS
 from analysis.models import AnalysisStatus
-from tests.analysis.curation_support import (  # noqa: F401 - fixtures
+from tests.analysis.curation_support import (
     analysed_catalog,
     client_for,
     make_curator,
-    pipeline_settings,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pipeline_settings")]

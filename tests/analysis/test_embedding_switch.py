@@ -13,12 +13,11 @@ from materials.intake import image_decode
 from search.providers import search_providers
 from search.query import QueryImage, SearchQuery, filters_parse
 from search.services.run import search_run
-from tests.analysis.registry_support import (  # noqa: F401 - registry is a fixture
+from tests.analysis.registry_support import (
     POOLED,
     analysed_catalog,
     command,
     register_pooled,
-    registry,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("registry")]

@@ -14,11 +14,10 @@ from analysis.offline import weights as w
 from analysis.offline.classifier import (
     ClassifierError,
     TypeClassifier,
-    expected_calibration_error,
     group_folds,
-    type_classifier_evaluate,
     type_classifier_fit,
 )
+from analysis.offline.evaluation import expected_calibration_error, type_classifier_evaluate
 from tests.analysis.offline_support import shared_embeddings, shared_rows
 from tests.conftest import SHARED_DATA
 

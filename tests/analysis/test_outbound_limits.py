@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core.cache import cache
 
 from analysis.limits.clock import ManualClock, limits_clock
 from analysis.limits.outbound import (
@@ -16,10 +17,21 @@ from analysis.limits.outbound import (
     outbound_settle,
     outbound_use,
 )
-from tests.analysis.limits_support import counters, set_limits  # noqa: F401 - fixture
+from tests.analysis.limits_support import set_limits
+from tests.fakes.caches import cache_settings
 from tests.fakes.processes import run_django
 
 pytestmark = [pytest.mark.django_db]
+
+
+@pytest.fixture(params=["database", "redis"])
+def counters(request, settings):
+    """The limits counted in PostgreSQL (no Redis) or in Redis, as a deployment would."""
+    prefix = f"swatch-limits-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = cache_settings(request.param, prefix)
+    yield request.param
+    if request.param == "redis":
+        cache.delete_pattern("*")  # only this prefix's keys
 
 
 def _admitted(provider: str, times: int, **amounts: int) -> int:

@@ -1,6 +1,6 @@
-"""API consumer tests: the search tests' catalog and providers, on the project's default setup
-(the database cache, Postgres rate counters) unless a test asks for Redis; keys made by the
-service the admin and the command use."""
+"""API consumer tests: the search tests' catalog and providers (tests/search/catalog_support.py)
+on the project's default setup (the database cache, Postgres rate counters) unless a test asks
+for Redis; keys made by the service the admin and the command use."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from access.services import key_create
-from tests.search.conftest import (  # noqa: F401 - fixtures
-    catalog_builder,
-    gate,
-    providers,
-    sample_catalog,
-    vector_indexes,
-)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"

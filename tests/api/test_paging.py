@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from tests.api import http
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,7 +16,7 @@ from materials.models import CatalogWriteJob, MaterialImage
 from search.background import background_wait
 from tests.api import http
 from tests.api.conftest import auth
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 GREY = base64.b64encode(png(COLORS["grey"])).decode()

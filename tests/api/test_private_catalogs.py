@@ -13,7 +13,7 @@ from access.models import PrivateCatalog
 from access.privacy import catalog_privacy_set
 from tests.api import http
 from tests.api.conftest import auth
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 GREY = base64.b64encode(png(COLORS["grey"])).decode()

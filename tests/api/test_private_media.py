@@ -21,7 +21,7 @@ from materials.models import MaterialImage
 from materials.thumbnails import thumbnail_name
 from tests.api import http
 from tests.api.conftest import auth
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 GREY = base64.b64encode(png(COLORS["grey"])).decode()

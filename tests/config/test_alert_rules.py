@@ -45,13 +45,13 @@ def test_the_rules_fire_on_their_unit_tests():
 
 def _exported_series() -> set[str]:
     """Every series name Swatch's processes and its scrape-time collectors can export."""
-    import django_prometheus.db  # noqa: F401
-    import django_prometheus.middleware  # noqa: F401
+    import django_prometheus.db  # noqa: F401 - registers the database series
+    import django_prometheus.middleware
     from prometheus_client import REGISTRY
 
-    import analysis.metrics  # noqa: F401 - registers the series
-    import materials.metrics  # noqa: F401
-    import search.metrics  # noqa: F401
+    import analysis.metrics  # noqa: F401 - each registers its series
+    import materials.metrics  # noqa: F401 - (as above)
+    import search.metrics  # noqa: F401 - (as above)
     from config.observability.collectors import PARTS
 
     django_prometheus.middleware.Metrics.get_instance()  # made when the middleware first runs

@@ -7,7 +7,7 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
+from config import urls as project_urls
 
 
 class Boom(RuntimeError):
@@ -43,5 +43,11 @@ urlpatterns = [
     path("api/v1/test-fine/", FineApiView.as_view()),
     path("test-crash/", crashing_page),
     path("test-database-down/", database_down_page),
-    *urlpatterns,
+    *project_urls.urlpatterns,
 ]
+
+# Django reads the error handlers from ROOT_URLCONF: the project's own.
+handler400 = project_urls.handler400
+handler403 = project_urls.handler403
+handler404 = project_urls.handler404
+handler500 = project_urls.handler500

@@ -1,26 +1,20 @@
-"""The rate-limit tests of tests/search/test_rate_limits.py without Redis: counted in
-Postgres (the shared store's UNLOGGED `swatch_store`, config/store/database.py), as the
-default setup does. Here the cache is the database cache (the project's default)."""
+"""The rate limits without Redis, across processes: counted in Postgres (the shared store's
+UNLOGGED `swatch_store`, config/store/database.py), as the default setup does (here the cache
+is the database cache, the project's default). tests/search/test_rate_limits.py runs the
+limits' own tests on both backends."""
 
 import pytest
 from django.db import connection
 
 from search.ratelimit.limits import rate_consume
 from tests.fakes.processes import run_django
-from tests.search import test_rate_limits
-from tests.search.test_rate_limits import (
-    test_a_rotating_x_forwarded_for_does_not_reset_the_limit,  # noqa: F401
-    test_an_hour_window_keeps_its_count_through_a_long_idle_time,  # noqa: F401
-    test_forty_concurrent_requests_against_a_limit_of_five_admit_exactly_five,  # noqa: F401
-)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _counted_in_postgres(monkeypatch, settings, django_db_blocker):
+def _counted_in_postgres(settings, django_db_blocker):
     assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
-    monkeypatch.setattr(test_rate_limits, "expected_backend", lambda: "database")
     yield
     # Counts committed by a live server or another process (transactional tests) must not
     # leak into the next test.

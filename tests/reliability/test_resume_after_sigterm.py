@@ -18,10 +18,9 @@ from analysis.embedding_models import EmbeddingModel
 from analysis.models import Embedding
 from analysis.registry.indexes import index_build
 from materials.models import MaterialImage
-from tests.analysis.registry_support import (  # noqa: F401 - registry is a fixture
+from tests.analysis.registry_support import (
     POOLED,
     analysed_catalog,
-    registry,
 )
 from tests.fakes.image_server import image_server
 from tests.fakes.processes import ROOT, _database_env

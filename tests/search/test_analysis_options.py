@@ -34,7 +34,7 @@ from tests.analysis.pipeline_support import (
 from tests.fakes.clip_chain import remote_clip_chain as _clip_chain
 from tests.fakes.local_providers import PixelEmbedder
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 from tests.search.test_api import post, wait_refined
 
 # The refinement thread and the pipeline's threads write on their own connections.

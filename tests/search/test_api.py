@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from search.background import background_wait
-from tests.search.conftest import COLORS, png, two_color_png
+from tests.search.catalog_support import COLORS, png, two_color_png
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from search.crop import ImageCrop, crop_parse, cropped_sha256, pixels_cropped
 from search.errors import SearchError
-from tests.search.conftest import COLORS, png, two_color_png
+from tests.search.catalog_support import COLORS, png, two_color_png
 from tests.search.test_api import error_of, ids, post, wait_refined
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from analysis.curation.selectors import review_queue
 from analysis.curation.services import analysis_approve
 from analysis.models import AnalysisFlag
 from search.feedback.models import FeedbackEvent, SearchRecord
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db
 GENEROUS = {"burst": "1000/1s", "minute": "10000/60s", "hour": "100000/3600s"}

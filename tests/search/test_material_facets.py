@@ -15,7 +15,7 @@ from analysis.models import VisualAnalysis
 from materials.models import Catalog, Material, MaterialImage
 from search.benchmark.synthetic import synthetic_catalog_drop, synthetic_catalog_load
 from search.models import MaterialFacets
-from tests.search.conftest import COLORS
+from tests.search.catalog_support import COLORS
 from tests.search.providers import WordsEmbedder
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from search.background import background_wait
 from tests.metrics_support import scrape
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db
 GENEROUS = {"burst": "1000/1s", "minute": "10000/60s", "hour": "100000/3600s"}

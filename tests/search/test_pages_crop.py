@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from tests.search.conftest import COLORS, two_color_png
+from tests.search.catalog_support import COLORS, two_color_png
 from tests.search.test_pages_views import card_ids, hidden, upload
 
 pytestmark = pytest.mark.django_db

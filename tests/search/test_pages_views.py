@@ -18,7 +18,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from materials.models import MaterialImage
 from tests.conftest import make_image_bytes
-from tests.search.conftest import COLORS, png
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from analysis.providers.openai_vision import OpenAIVisionDescriber
 from search.providers import SearchProviders, providers_override
 from tests.analysis.limits_support import set_limits
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.search.conftest import COLORS, TYPES_BY_COLOR, png
+from tests.search.catalog_support import COLORS, TYPES_BY_COLOR, png
 from tests.search.providers import HistogramEmbedder, MeanColorDescriber, WordsEmbedder
 from tests.search.test_api import post, wait_refined
 

@@ -71,7 +71,7 @@ def _nearest_by_numpy(providers, query: SearchQuery, count: int) -> set[int]:
 
 def _image_query(rgb, **options) -> SearchQuery:
     from search.query_images import query_image_decode
-    from tests.search.conftest import png
+    from tests.search.catalog_support import png
 
     return SearchQuery(image=query_image_decode(png(rgb)), cutoff=False, **options)
 
@@ -80,7 +80,7 @@ def test_an_image_search_verifies_the_image_strategys_closest_hits_without_a_sec
     providers, sample_catalog, settings, monkeypatch
 ):
     from search.state import query_state_load
-    from tests.search.conftest import COLORS
+    from tests.search.catalog_support import COLORS
 
     settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "VERIFY_TOP": 3}
     searches = _image_searches(monkeypatch)
@@ -98,7 +98,7 @@ def test_without_the_image_strategy_the_checks_read_their_own_candidates(
     providers, sample_catalog, settings, monkeypatch
 ):
     from search.state import query_state_load
-    from tests.search.conftest import COLORS
+    from tests.search.catalog_support import COLORS
 
     settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "VERIFY_TOP": 3}
     searches = _image_searches(monkeypatch)

@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from search.query import SearchQuery
+from search.services import strategy_lists
 from search.services.run import search_run
 from search.side_by_side import side_by_side, side_by_side_close
-from tests.search.conftest import COLORS
+from tests.search.catalog_support import COLORS
 
 
 def _backend() -> tuple[str, int]:
@@ -64,14 +65,31 @@ def test_inside_a_transaction_everything_runs_in_the_callers_thread():
     assert results == {"a": me, "b": me}
 
 
-def _knn_kinds(captured: CaptureQueriesContext) -> set[str]:
-    """The embedding kinds this thread's connection ran nearest-neighbour queries on."""
-    return {kind for q in captured for kind in ("image", "description")
-            if "<=>" in q["sql"] and f"e.kind = '{kind}'" in q["sql"]}  # fmt: skip
+def _threads_of_strategies(monkeypatch) -> dict[str, str]:
+    """Which thread ran each of a search's strategies, filled as they run: the search's own
+    `side_by_side`, each task noting its thread before it runs."""
+    threads: dict[str, str] = {}
+
+    def noted(name, task):
+        def run():
+            threads[name] = threading.current_thread().name
+            return task()
+
+        return run
+
+    def noting(tasks, *, workers):
+        return side_by_side(
+            {name: noted(name, task) for name, task in tasks.items()}, workers=workers
+        )
+
+    monkeypatch.setattr(strategy_lists, "side_by_side", noting)
+    return threads
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fused_search_answers_the_same_side_by_side(catalog_builder, providers, settings):
+def test_a_fused_search_answers_the_same_side_by_side(
+    catalog_builder, providers, settings, monkeypatch
+):
     # given a committed catalog (the workers' connections see only committed rows)
     materials = [
         catalog_builder.add(name, rgb, material_type="wood" if "brown" in name else "stone")
@@ -82,13 +100,12 @@ def test_a_fused_search_answers_the_same_side_by_side(catalog_builder, providers
     def answer(workers: int):
         settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "STRATEGY_WORKERS": workers,
                                   "RESULT_CACHE_SECONDS": 0}  # fmt: skip
-        with CaptureQueriesContext(connection) as captured:
-            found = search_run(query=query, refine="never")
-        return found, _knn_kinds(captured)
+        threads = _threads_of_strategies(monkeypatch)
+        return search_run(query=query, refine="never"), threads
 
     # when "more like this" runs with its strategies one after the other, then side by side
-    alone, alone_kinds = answer(0)
-    together, together_kinds = answer(2)
+    alone, alone_threads = answer(0)
+    together, together_threads = answer(2)
 
     # then the same ranking with the same scores, from the image and description vectors
     assert alone.results
@@ -98,8 +115,10 @@ def test_a_fused_search_answers_the_same_side_by_side(catalog_builder, providers
     assert all(r.scores["vector"] is not None for r in together.results)
     assert any(r.scores["semantic"] is not None for r in together.results)
     # and alone this thread ran both searches; side by side a worker ran the description one
-    assert alone_kinds == {"image", "description"}
-    assert together_kinds == {"image"}
+    me = threading.current_thread().name
+    assert (alone_threads["vector"], alone_threads["semantic"]) == (me, me)
+    assert together_threads["vector"] == me
+    assert together_threads["semantic"].startswith("swatch-strategy")
 
 
 @pytest.mark.django_db(transaction=True)

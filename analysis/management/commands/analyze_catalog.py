@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from analysis.depth import analysis_options_parse
-from analysis.ingest import analysis_run_batch
+from analysis.import_runs import analysis_run_here, bulk_line
 from analysis.services import analysis_enqueue, analysis_targets_prepare
 from materials.management.analysis_arguments import (
     analysis_arguments_add,
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 bar.update(len(ids))
                 self.stdout.write(f"queued {len(ids)} analyses of {label}")
                 return
-            summary = analysis_run_batch(
+            summary, vectors = analysis_run_here(
                 analysis_ids=ids,
                 force_curated=force_curated,
                 fresh=force,
@@ -75,4 +75,6 @@ class Command(BaseCommand):
             )
         for reason in summary.reasons[:20]:
             self.stderr.write(f"failed: {reason}")
+        if bulk_line(vectors):
+            self.stderr.write(bulk_line(vectors))
         self.stdout.write(f"analysed {len(ids)} of {label}: {summary.line()}")

@@ -15,8 +15,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("name")
         parser.add_argument("--kind", choices=["image", "description"])
-        parser.add_argument("--m", type=int, default=16)
-        parser.add_argument("--ef-construction", type=int, default=64)
+        parser.add_argument("--m", type=int, default=None, help="Default: SWATCH_HNSW_M.")
+        parser.add_argument(
+            "--ef-construction",
+            type=int,
+            default=None,
+            help="Default: SWATCH_HNSW_EF_CONSTRUCTION.",
+        )
 
     def handle(self, *args, **options) -> None:
         try:

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image
 
 from analysis.offline import weights as w
-from analysis.offline.export import ExportError, image_graph_export, text_graph_export
+from analysis.offline.export import ExportError, image_graph_export
+from analysis.offline.text_export import text_graph_export
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 

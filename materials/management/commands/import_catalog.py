@@ -31,6 +31,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-analysis", action="store_true", help="Do not queue analysis of new images."
         )
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="Analyse the new images here, in batches, instead of queueing them; from "
+            "SWATCH_BULK_LOAD_MIN_ROWS images on, their vectors are COPYed and the vector "
+            "indexes built after.",
+        )
         analysis_arguments_add(parser)
         parser.add_argument(
             "--concurrency", type=int, default=None, help="Downloads at a time (URL rows)."
@@ -65,6 +72,7 @@ class Command(BaseCommand):
                 on_progress=lambda item, outcome: bar.update(1),
                 concurrency=options["concurrency"],
                 analysis=None if options["no_analysis"] else analysis_options_from(options),
+                analysis_here=options["sync"],
             )
         for skipped in summary.skipped_files:
             self.stderr.write(f"skipped {skipped.path}: {skipped.message}")
@@ -72,4 +80,6 @@ class Command(BaseCommand):
             self.stderr.write(f"failed {failure.path}: {failure.code}: {failure.message}")
         if summary.queued:
             self.stderr.write(f"queued analysis of {summary.queued} images")
+        if summary.analysed:
+            self.stderr.write(summary.analysed)
         self.stdout.write(summary.line())
