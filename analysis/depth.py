@@ -26,6 +26,7 @@ from typing import Any
 from PIL import Image
 
 from analysis.prompts import PROMPT_VERSION
+from analysis.providers.chains import FallbackDescriber, FallbackEmbedder
 from analysis.providers.protocols import NO_HINTS, DescribeHints, DescriptionResult
 
 DEPTHS = ("basic", "detailed", "comprehensive")
@@ -117,8 +118,6 @@ def analysis_options_parse(raw: Any) -> AnalysisOptions:
 
 def offline_links(chain: Any) -> Any:
     """A fallback chain's offline links alone (no model API); anything else as it is."""
-    from analysis.providers.chains import FallbackDescriber, FallbackEmbedder  # imports us
-
     if not isinstance(chain, FallbackDescriber | FallbackEmbedder):
         return chain
     links = [link for link in chain.links if link.offline]
@@ -144,12 +143,6 @@ def options_applied(
     return describer, image_embedder, text_embedder
 
 
-def prompt_version_at(describer: Any, depth: str) -> str:
-    """The prompt version a describer answers with at `depth` (its cache key's part)."""
-    version_for = getattr(describer, "prompt_version_for", None)
-    return version_for(depth) if callable(version_for) else describer.prompt_version
-
-
 class AtDepth:
     """An `ImageDescriber` asking `inner` for its description at `depth`."""
 
@@ -162,7 +155,7 @@ class AtDepth:
 
     @property
     def prompt_version(self) -> str:
-        return prompt_version_at(self.inner, self.depth)
+        return self.inner.prompt_version_for(self.depth)
 
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         result = self.inner.describe(image, hints=dataclasses.replace(hints, depth=self.depth))

@@ -26,7 +26,6 @@ from typing import Any
 
 from PIL import Image
 
-from analysis.depth import prompt_version_at
 from analysis.limits.mode import BACKGROUND, call_mode
 from analysis.providers.fallback import ProviderLink, guarded_call, pixels_sha256
 from analysis.providers.protocols import (
@@ -92,7 +91,7 @@ class FallbackDescriber:
 
     def prompt_version_for(self, depth: str) -> str:
         """The first link's prompt version at `depth` (`analysis.depth`)."""
-        return prompt_version_at(self.links[0].provider(), depth)
+        return self.links[0].provider().prompt_version_for(depth)
 
     @property
     def embedding_model(self) -> str | None:

@@ -104,6 +104,11 @@ class ImageDescriber(Protocol):
         self, image: Image.Image, *, hints: DescribeHints = NO_HINTS
     ) -> DescriptionResult: ...
 
+    def prompt_version_for(self, depth: str) -> str:
+        """The prompt version of the answer at `depth` (`analysis.depth`; a cache key's part):
+        `prompt_version` for a describer that answers alike at every depth."""
+        ...
+
 
 @runtime_checkable
 class ImageEmbedder(Protocol):

@@ -53,6 +53,9 @@ class FoldDescriber:
         self.prompt_version = inner.prompt_version
         self.embedding_model = inner.embedding_model
 
+    def prompt_version_for(self, depth: str) -> str:
+        return self.inner.prompt_version_for(depth)
+
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         result = self.inner.describe(image, hints=hints)
         return dataclasses.replace(result, model_id=self.model_id)

@@ -44,6 +44,9 @@ class PixelStatsDescriber:
         self.model_id = model_id
         self.prompt_version = "t1"
 
+    def prompt_version_for(self, depth: str) -> str:
+        return self.prompt_version  # one prompt at every depth
+
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         rgb = np.asarray(image.convert("RGB"), dtype=np.float64).reshape(-1, 3)
         mean = rgb.mean(axis=0)
@@ -113,6 +116,9 @@ class CountingDescriber:
         self.calls = 0
         self._lock = threading.Lock()
 
+    def prompt_version_for(self, depth: str) -> str:
+        return self.inner.prompt_version_for(depth)
+
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         with self._lock:
             self.calls += 1
@@ -174,6 +180,9 @@ class UnavailableDescriber:
 
     def __init__(self, *, retryable: bool = True) -> None:
         self.retryable = retryable
+
+    def prompt_version_for(self, depth: str) -> str:
+        return self.prompt_version  # one prompt at every depth
 
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         raise ProviderError("upstream answered 503", retryable=self.retryable, code="unavailable")

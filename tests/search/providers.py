@@ -104,6 +104,9 @@ class MeanColorDescriber:
         self.gate = gate
         self.calls = 0
 
+    def prompt_version_for(self, depth: str) -> str:
+        return self.prompt_version  # one prompt at every depth
+
     def describe(self, image: Image.Image, *, hints: DescribeHints = NO_HINTS) -> DescriptionResult:
         self.calls += 1
         if self.gate is not None and not self.gate.wait(timeout=30):
