@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -30,9 +30,12 @@ from search.fusion import Fused
 
 logger = logging.getLogger("swatch.search")
 
-# Features are found with the long side at 512 px, small images scaled up: a 256 px swatch
-# or a tight crop otherwise yields too few keypoints on smooth materials (metal, slate).
-WORKING_SIDE = 512
+# Features are found with the long side at 256 px (small images scaled up). At 512 px a
+# 128 px swatch is scaled up 4×: its interpolation and JPEG-block edges become keypoints that
+# match unrelated images by chance (measured on shared/data phone photos: 20–150 inliers on
+# other materials), while a photo's own sample found fewer; at 256 px the features are the
+# texture's own (instance recall@1 0.72 → 0.79, evaluate_search).
+WORKING_SIDE = 256
 MAX_FEATURES = 1000
 # A low contrast threshold and local contrast equalisation (CLAHE) find keypoints on faint
 # texture; measured on shared/data: 2 of 156 photos had none on their own sample, 35 before.
@@ -43,6 +46,11 @@ RANSAC_PIXELS = 6.4
 # many and at least twice the next one's: repetitive textures match a neighbour a little.
 SAME_SAMPLE_INLIERS = 12
 SAME_SAMPLE_MARGIN = 2.0
+# Keypoints are found in grey levels, so colourways of one design, or one photograph filed
+# twice, are geometric twins: candidates within this share of the best count are all
+# "the winner" to geometry, the margin is taken over the next one that is not, and the image
+# embedding (which sees colour) picks among the twins.
+SAME_SAMPLE_TWINS = 0.7
 # The same pixels give the same vector (catalog and queries share one normalisation): an image
 # cosine this close to 1 is the catalog's own image again, whatever bytes carried it, even on
 # a texture too smooth for keypoints.
@@ -140,16 +148,21 @@ def sample_inliers(*, pixels: Image.Image, material_ids: Sequence[int]) -> dict[
     return counts
 
 
-def same_sample_of(inliers: dict[int, int]) -> int | None:
-    """The material the query is a photo of, when one candidate clearly stands out."""
+def same_sample_of(
+    inliers: dict[int, int], cosines: Mapping[int, float] | None = None
+) -> int | None:
+    """The material the query is a photo of, when one candidate, or a set of geometric twins
+    (`SAME_SAMPLE_TWINS`), clearly stands out; among twins the highest image cosine wins."""
     ordered = sorted(inliers.items(), key=lambda kv: (-kv[1], kv[0]))
-    if not ordered:
+    if not ordered or ordered[0][1] < SAME_SAMPLE_INLIERS:
         return None
-    best, count = ordered[0]
-    runner_up = ordered[1][1] if len(ordered) > 1 else 0
-    if count >= SAME_SAMPLE_INLIERS and count >= SAME_SAMPLE_MARGIN * runner_up:
-        return best
-    return None
+    best = ordered[0][1]
+    twins = [mid for mid, count in ordered if count >= SAME_SAMPLE_TWINS * best]
+    runner_up = next((count for _, count in ordered if count < SAME_SAMPLE_TWINS * best), 0)
+    if best < SAME_SAMPLE_MARGIN * runner_up:
+        return None
+    cosines = cosines or {}
+    return max(twins, key=lambda mid: (cosines.get(mid, 0.0), -mid))
 
 
 def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: float) -> list[Fused]:
@@ -161,7 +174,9 @@ def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: flo
     stretch its score range and so shrink every other candidate's normalised score."""
     if not inliers:
         return list(fused)
-    same_sample = same_sample_of(inliers)
+    cosines = {item.material_id: item.scores["vector"].score for item in fused
+               if "vector" in item.scores}  # fmt: skip
+    same_sample = same_sample_of(inliers, cosines)
     reranked = []
     for item in fused:
         count = inliers.get(item.material_id)

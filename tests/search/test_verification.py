@@ -111,3 +111,40 @@ def test_an_uploaded_photo_finds_its_own_sample_first_and_says_so(
 )
 def test_same_sample_is_said_only_of_a_clear_winner(inliers, expected):
     assert same_sample_of(inliers) == expected
+
+
+@pytest.mark.parametrize(
+    ("inliers", "cosines", "expected"),
+    [
+        ({1: 60, 2: 55, 3: 5}, {1: 0.61, 2: 0.82}, 2),  # twins: the embedding picks
+        ({1: 60, 2: 55, 3: 5}, {1: 0.82, 2: 0.61}, 1),
+        ({1: 60, 2: 55, 3: 5}, None, 1),  # no cosines: the most inliers
+        ({1: 60, 2: 55, 3: 40}, {1: 0.5, 2: 0.9}, None),  # the next non-twin is too close
+        ({1: 60, 2: 20}, {1: 0.3, 2: 0.9}, 1),  # not twins: geometry decides
+    ],
+)
+def test_among_geometric_twins_the_image_cosine_decides(inliers, cosines, expected):
+    assert same_sample_of(inliers, cosines) == expected
+
+
+def test_a_colourway_is_a_geometric_twin_and_the_closer_vector_is_the_same_sample(shared_data):
+    # given a brick texture and a colourway of it (the same design, its colour channels
+    # swapped): keypoints are found in grey levels, so both explain the photo's matches
+    original = _texture(shared_data, "ufoai__tex_mattn_brick03.png")
+    r, g, b = original.split()
+    colourway = Image.merge("RGB", (b, r, g))
+    photo = image_features(_photo_of(original, 3))
+    counts = {
+        1: inlier_count(photo, image_features(original)),
+        2: inlier_count(photo, image_features(colourway)),
+    }
+    assert min(counts.values()) >= 0.7 * max(counts.values())
+    # when the image vectors (which see colour) put the original closer
+    fused = [
+        Fused(mid, 1.0, {"vector": StrategyScore(score=cos, rank=rank, good=True)})
+        for rank, (mid, cos) in enumerate([(2, 0.55), (1, 0.71)], start=1)
+    ]
+    # then the original, not the colourway, is the same sample
+    marked = verified_rerank(fused, {**counts, 3: 2}, weight=0.0)
+    same = [f.material_id for f in marked if f.scores["vector"].details.get("same_sample")]
+    assert same == [1]
