@@ -52,9 +52,9 @@ def _load(model: str, rows: list[VectorRow], *, min_rows: int) -> EmbeddingBulkL
 
 
 def _nearest(index: VectorIndex, query: np.ndarray, *, k: int = 5) -> tuple[list[int], str]:
-    """The `k` nearest images by `index` (sequential scans and sorts off: the index answers,
-    not a scan of the (model, kind) rows sorted, which the planner may prefer on a table this
-    small), and the plan."""
+    """The `k` nearest images by `index` (sequential scans and sorts off: the vector index
+    answers, not the (model, kind) b-tree plus a sort the planner may prefer on a tiny table
+    whose statistics an earlier test left), and the plan."""
     sql = (
         f"SELECT image_id FROM analysis_embedding WHERE {index.predicate} "  # noqa: S608 - constants
         f"ORDER BY {index.expression} <=> {index.cast('%s')} LIMIT {k}"
