@@ -26,7 +26,6 @@ from typing import Any
 from PIL import Image
 
 from analysis.prompts import PROMPT_VERSION
-from analysis.providers.chains import FallbackDescriber, FallbackEmbedder
 from analysis.providers.protocols import NO_HINTS, DescribeHints, DescriptionResult
 
 DEPTHS = ("basic", "detailed", "comprehensive")
@@ -114,33 +113,6 @@ def analysis_options_parse(raw: Any) -> AnalysisOptions:
             "analysis.depth", f"analysis.depth must be one of {', '.join(DEPTHS)}."
         )
     return AnalysisOptions(raw.get("vision", True), raw.get("clip", True), depth)
-
-
-def offline_links(chain: Any) -> Any:
-    """A fallback chain's offline links alone (no model API); anything else as it is."""
-    if not isinstance(chain, FallbackDescriber | FallbackEmbedder):
-        return chain
-    links = [link for link in chain.links if link.offline]
-    return type(chain)(links, purpose=chain.purpose) if links else chain
-
-
-def options_applied(
-    describer: Any, image_embedder: Any, text_embedder: Any, options: AnalysisOptions
-):
-    """The (describer, image embedder, text embedder) the options leave of fallback chains:
-    `vision: false` the describer chain's offline links only, a depth `AtDepth` (whoever
-    describes), `clip: false`
-    the embedder chains' offline links only. Providers that are not chains stay as they are."""
-
-    offline_only = offline_links
-
-    if not options.vision:
-        describer = offline_only(describer)
-    if options.depth != DEFAULT_DEPTH:  # the offline analyser honours depths too
-        describer = AtDepth(describer, options.depth)
-    if not options.clip:
-        image_embedder, text_embedder = offline_only(image_embedder), offline_only(text_embedder)
-    return describer, image_embedder, text_embedder
 
 
 class AtDepth:

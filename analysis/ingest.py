@@ -18,7 +18,7 @@ from PIL import Image
 from analysis.caching import text_sha256
 from analysis.compute import pipeline_run
 from analysis.deferral import analysis_defer
-from analysis.depth import AnalysisOptions, options_applied
+from analysis.depth import AnalysisOptions
 from analysis.description import DescriptionInvalid, description_parse
 from analysis.limits.mode import background_work
 from analysis.metrics import ANALYSES
@@ -32,6 +32,7 @@ from analysis.pipeline import (
     known,
     pipeline_providers,
 )
+from analysis.providers.options import options_applied
 from analysis.registry.bulk_load import EmbeddingBulkLoads
 from analysis.services import (
     analysis_claim,

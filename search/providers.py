@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from analysis.depth import DEFAULT_DEPTH, AnalysisOptions, AtDepth, offline_links
+from analysis.depth import DEFAULT_DEPTH, AnalysisOptions, AtDepth
+from analysis.providers.options import offline_links
 from analysis.providers.protocols import ImageDescriber, ImageEmbedder, TextEmbedder
 
 
