@@ -36,6 +36,7 @@ logger = logging.getLogger("swatch.search")
 # other materials), while a photo's own sample found fewer; at 256 px the features are the
 # texture's own (instance recall@1 0.72 → 0.79, evaluate_search).
 WORKING_SIDE = 256
+MIN_SHORT_SIDE = 128
 MAX_FEATURES = 1000
 # A low contrast threshold and local contrast equalisation (CLAHE) find keypoints on faint
 # texture; measured on shared/data: 2 of 156 photos had none on their own sample, 35 before.
@@ -72,7 +73,9 @@ def _cv2():
 def image_features(image: Image.Image) -> Features:
     cv2 = _cv2()
     gray = np.asarray(image.convert("L"))
-    scale = WORKING_SIDE / max(gray.shape)
+    # A wide crop (a boxed floor) keeps at least MIN_SHORT_SIDE px across instead of a thin
+    # strip; photos and swatches up to 2:1 are found at the long side's working size.
+    scale = max(WORKING_SIDE / max(gray.shape), MIN_SHORT_SIDE / min(gray.shape))
     size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     gray = cv2.resize(gray, size, interpolation=interpolation)
