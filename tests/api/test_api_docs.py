@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.search.catalog_support import COLORS
+from tests.search.catalog_support import COLORS, png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"
@@ -26,8 +26,8 @@ def _new_sample_png() -> bytes:
     """A brown photo no earlier test can have had described: a description cached under the
     image's hash (another test's refinement may finish after that test) would answer the first
     search refined at once, and the page shows a fast first answer, then the poll."""
-    image = Image.new("RGB", (64, 48), COLORS["brown"])
-    image.putpixel((0, 0), tuple(uuid.uuid4().bytes[:3]))
+    image = Image.open(io.BytesIO(png(COLORS["brown"]))).convert("RGB")  # the tests' sample
+    image.putpixel((1, 0), tuple(uuid.uuid4().bytes[:3]))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
