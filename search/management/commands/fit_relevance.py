@@ -67,6 +67,9 @@ class Command(BaseCommand):
                 )  # fmt: skip
         except (EvaluationError, ImportSourceError) as exc:
             raise CommandError(str(exc)) from exc
+        data["card"]["phone_photos"] = (
+            f"seed {options['seed']}, a random stream of the fit's own (not evaluate_search's)"
+        )
         options["out"].parent.mkdir(parents=True, exist_ok=True)
         options["out"].write_text(json.dumps(data, indent=1) + "\n")
         self.stdout.write(json.dumps(data["card"], indent=2))
