@@ -7,6 +7,7 @@ Used by the task (one analysis per delivery) and by `analyze_catalog --sync` (ba
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from analysis.services import (
     analysis_is_curated,
     analysis_record,
     analysis_records,
-    output_vectors,
+    output_vector_keys,
 )
 from materials.intake import embedding_input
 from materials.models import MaterialImage
@@ -177,10 +178,10 @@ def _claims_failed(claims: dict[int, int | None], exc: Exception) -> None:
 COUNTED = ("completed", "needs_review", "refreshed", "retrying", "failed", "deferred")
 
 
-def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "") -> None:
+def _count(summary: AnalysisRunSummary, outcome: str, reason: str = "", times: int = 1) -> None:
     name = outcome if outcome in COUNTED else "skipped"  # a status value is its summary field
-    ANALYSES.labels(outcome=name).inc()
-    setattr(summary, name, getattr(summary, name) + 1)
+    ANALYSES.labels(outcome=name).inc(times)
+    setattr(summary, name, getattr(summary, name) + times)
     if name == "failed":
         summary.reasons.append(reason)
 
@@ -250,11 +251,11 @@ def outcomes_write(outcomes: list, claims: dict, summary: AnalysisRunSummary, *,
     or, in a bulk load (`vectors`), the analyses and their COPYed vectors in one (the indexes
     dropped before it). `how`: force_curated, fresh, options. bench_bulk_load times it."""
     if vectors is not None:
-        vectors.open(
-            (kind, model, len(row.vector))
+        vectors.open(dict.fromkeys(
+            key
             for outcome in outcomes if isinstance(outcome, PipelineOutput)
-            for kind, model, row in output_vectors(output=outcome)
-        )  # fmt: skip
+            for key in output_vector_keys(output=outcome)
+        ))  # fmt: skip
     with transaction.atomic() if vectors is not None else nullcontext():
         described = []
         for outcome in outcomes:
@@ -273,8 +274,8 @@ def outcomes_write(outcomes: list, claims: dict, summary: AnalysisRunSummary, *,
             records = analysis_records(
                 outputs=described, force_curated=how["force_curated"], vectors=vectors
             )
-            for status in records.values():
-                _count(summary, status)
+            for status, times in Counter(records.values()).items():
+                _count(summary, status, times=times)
             vectors.flush()
 
 

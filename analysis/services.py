@@ -51,7 +51,11 @@ def curated_q() -> Q:
 
 
 def analysis_is_curated(*, analysis: Analysis) -> bool:
-    return analysis.source == AnalysisSource.CURATED or analysis.status == AnalysisStatus.APPROVED
+    return _curated(analysis.source, analysis.status)
+
+
+def _curated(source: str, status: str) -> bool:
+    return source == AnalysisSource.CURATED or status == AnalysisStatus.APPROVED
 
 
 def analysis_targets_prepare(
@@ -149,24 +153,36 @@ def output_vectors(
     ]  # fmt: skip
 
 
-def _vectors_store(rows: list[tuple[MaterialImage, PipelineOutput]], vectors) -> None:
-    """Store the analyses' vectors: upserted now in one statement, or handed to `vectors` (a
-    bulk load, which writes them in the caller's transaction when it flushes)."""
+def output_vector_keys(*, output: PipelineOutput) -> list[tuple[str, str, int]]:
+    """(kind, model, dimensions) of the vectors `output_vectors` makes, without making them."""
+    return [
+        (EmbeddingKind.IMAGE.value, output.image_model, len(output.image_vector)),
+        (EmbeddingKind.DESCRIPTION.value, output.text_model, len(output.text_vector)),
+    ]
+
+
+def _vectors_store(rows: list[tuple[int, str, PipelineOutput]], vectors) -> None:
+    """Store the analyses' vectors (rows: image id, image hash, output): upserted now in one
+    statement, or handed to `vectors` (a bulk load, which writes them in the caller's
+    transaction when it flushes), one call per model."""
     made = [
-        (image, *made)
-        for image, output in rows
-        for made in output_vectors(output=output, image_id=image.pk, image_sha256=image.sha256)
+        made
+        for image_id, sha256, output in rows
+        for made in output_vectors(output=output, image_id=image_id, image_sha256=sha256)
     ]
     if vectors is not None:
-        for _, kind, model, row in made:
-            vectors.add(kind=kind, model=model, rows=[row])
+        by_model: dict[tuple[str, str], list[VectorRow]] = {}
+        for kind, model, row in made:
+            by_model.setdefault((kind, model), []).append(row)
+        for (kind, model), model_rows in by_model.items():
+            vectors.add(kind=kind, model=model, rows=model_rows)
         return
     embeddings_write(
         Embedding(
-            image=image, kind=kind, model=model, dimensions=len(row.vector),
+            image_id=row.image_id, kind=kind, model=model, dimensions=len(row.vector),
             vector=row.vector, source_sha256=row.source_sha256,
         )
-        for image, kind, model, row in made
+        for kind, model, row in made
     )  # fmt: skip
 
 
@@ -182,36 +198,24 @@ DESCRIBED_UPDATE = (
     "bigint, description jsonb, material_type text, confidence float8, source text, model_id "
     "text, prompt_version text, depth text, depth_note text, status text) WHERE a.id = v.id"
 )
-DESCRIBED_COLUMNS = ("description", "material_type", "confidence", "source", "model_id",
-                     "prompt_version", "depth", "depth_note", "status")  # fmt: skip
 
 
-def _described_write(rows: list[Analysis]) -> None:
-    """The rows `_described` changed, in one statement (one JSON document of their values)."""
-    values = [{"id": row.pk, **{name: getattr(row, name) for name in DESCRIBED_COLUMNS}}
-              for row in rows]  # fmt: skip
+def _described(analysis_id: int, output: PipelineOutput) -> dict:
+    """The columns an output's description sets (the UPDATE sets the rest alike for all)."""
+    result = output.result
+    return {
+        "id": analysis_id, "description": result.description.model_dump(mode="json"),
+        "material_type": result.description.material_type,
+        "confidence": result.description.confidence.overall, "source": result.source,
+        "model_id": result.model_id, "prompt_version": result.prompt_version,
+        "depth": result.depth, "depth_note": result.depth_note[:300], "status": output.status,
+    }  # fmt: skip
+
+
+def _described_write(values: list[dict], now) -> None:
+    """The described rows in one statement (one JSON document of their values)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            DESCRIBED_UPDATE, [rows[0].finished_at, rows[0].updated_at, json.dumps(values)]
-        )
-
-
-def _described(row: Analysis, output: PipelineOutput, now) -> None:
-    data = output.result.description.model_dump(mode="json")
-    row.description = data
-    row.model_output = data
-    row.material_type = output.result.description.material_type
-    row.confidence = output.result.description.confidence.overall
-    row.source = output.result.source
-    row.model_id = output.result.model_id
-    row.prompt_version = output.result.prompt_version
-    row.depth = output.result.depth
-    row.depth_note = output.result.depth_note[:300]
-    row.status = output.status
-    row.error_reason = ""
-    row.finished_at = row.updated_at = now
-    row.reviewed_by = None
-    row.reviewed_at = None
+        cursor.execute(DESCRIBED_UPDATE, [now, now, json.dumps(values)])
 
 
 def analysis_records(
@@ -226,30 +230,30 @@ def analysis_records(
     bump. The status written by analysis id."""
     statuses: dict[int, str] = {}
     with transaction.atomic():
-        locked = (  # what the checks and the vectors read; the rest is overwritten or kept
-            Analysis.objects.select_for_update().select_related("image")
-            .only("status", "attempts", "source", "image__sha256")
+        # What the checks and the vectors read, as tuples: a bulk load locks 1,000 rows a
+        # batch, and model instances of them cost more than the statement (bench_bulk_load).
+        locked = (
+            Analysis.objects.select_for_update()
+            .filter(pk__in=[o.key for o, _ in outputs]).order_by("pk")
+            .values_list("pk", "status", "attempts", "source", "image_id", "image__sha256")
         )  # fmt: skip
-        rows = {
-            row.pk: row for row in locked.filter(pk__in=[o.key for o, _ in outputs]).order_by("pk")
-        }
-        described, stored, now = [], [], timezone.now()
+        rows = {row[0]: row for row in locked}
+        described, stored = [], []
         for output, attempt in outputs:
             row = rows.get(output.key)
             if row is None or (attempt is not None and (
-                row.status != AnalysisStatus.RUNNING or row.attempts != attempt
+                row[1] != AnalysisStatus.RUNNING or row[2] != attempt
             )):  # fmt: skip
                 statuses[output.key] = "superseded"  # gone, or reaped and claimed again
                 continue
-            keep = analysis_is_curated(analysis=row) and not force_curated
+            keep = _curated(row[3], row[1]) and not force_curated
             statuses[output.key] = "refreshed"
             if output.result is not None and not keep:
-                _described(row, output, now)
-                described.append(row)
-                statuses[output.key] = row.status
-            stored.append((row.image, output))
+                described.append(_described(output.key, output))
+                statuses[output.key] = output.status
+            stored.append((row[4], row[5], output))
         if described:
-            _described_write(described)
+            _described_write(described, timezone.now())
         if stored:
             _vectors_store(stored, vectors)
             # What search answers are computed from changed (a new description, new vectors, a
