@@ -232,8 +232,10 @@ def analysis_records(
     with transaction.atomic():
         # What the checks and the vectors read, as tuples: a bulk load locks 1,000 rows a
         # batch, and model instances of them cost more than the statement (bench_bulk_load).
+        # Only the analyses are locked: an image's hash never changes, and deleting the image
+        # waits for its analysis's lock anyway.
         locked = (
-            Analysis.objects.select_for_update()
+            Analysis.objects.select_for_update(of=("self",))
             .filter(pk__in=[o.key for o, _ in outputs]).order_by("pk")
             .values_list("pk", "status", "attempts", "source", "image_id", "image__sha256")
         )  # fmt: skip

@@ -23,6 +23,7 @@ from analysis.queueing import analysis_reap_stuck
 from analysis.registry.bulk_load import EmbeddingBulkLoad
 from analysis.registry.indexes import index_state
 from analysis.vector_indexes import VectorIndex
+from search.models import MaterialFacets
 from tests.analysis.pipeline_support import (
     HashingTextEmbedder,
     PixelStatsDescriber,
@@ -179,6 +180,45 @@ def test_a_large_sync_import_bulk_loads_the_vectors_a_row_by_row_import_writes(
         assert image_index.name in plan
         # the nearest is the query's own image (in either catalog: the same pixels)
         np.testing.assert_allclose(stored[found[0]], vector, atol=1e-6)
+
+
+ANALYSIS_FIELDS = ("status", "source", "description", "model_output", "material_type",
+                   "confidence", "model_id", "prompt_version", "depth", "depth_note",
+                   "error_reason", "attempts", "reviewed_by_id", "reviewed_at")  # fmt: skip
+
+
+def _analyses(catalog: str) -> dict[str, tuple]:
+    """Each analysis of the catalog by its image's hash: what the write set."""
+    rows = VisualAnalysis.objects.filter(image__catalog__name=catalog)
+    assert not rows.filter(finished_at__isnull=True).exists()
+    return {row[0]: row[1:] for row in rows.values_list("image__sha256", *ANALYSIS_FIELDS)}
+
+
+def _facets(catalog: str) -> dict[str, tuple]:
+    """The search read model's row of each material of the catalog, by material name."""
+    rows = MaterialFacets.objects.filter(catalog=catalog)
+    return {name: rest for name, *rest in rows.values_list("name", "category", "compared")}
+
+
+def test_a_bulk_import_writes_the_analyses_and_read_model_a_row_by_row_import_writes(
+    bulk, indexes, folder
+):
+    # given the folder imported and analysed below the bulk threshold (row by row)
+    bulk.SWATCH = {**bulk.SWATCH, "BULK_LOAD_MIN_ROWS": IMAGES + 1}
+    assert "bulk load" not in _import(folder, "rows", "--sync")
+    # when it is imported again into another catalog as a bulk load
+    bulk.SWATCH = {**bulk.SWATCH, "BULK_LOAD_MIN_ROWS": 4}
+    assert "bulk load" in _import(folder, "bulk", "--sync")
+    # then every analysis holds what the row-by-row write stored: description, status, model
+    rows, loaded = _analyses("rows"), _analyses("bulk")
+    assert len(loaded) == IMAGES
+    assert loaded == rows
+    assert {row[0] for row in loaded.values()} == {AnalysisStatus.COMPLETED}
+    # and the search read model says the same of every material (its facets from them)
+    facets = _facets("bulk")
+    assert len(facets) == IMAGES
+    assert all(compared["material_type"] for _, compared in facets.values())
+    assert facets == _facets("rows")
 
 
 @pytest.mark.parametrize("how", ["interrupted", "copy-fails"])

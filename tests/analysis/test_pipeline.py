@@ -13,6 +13,7 @@ from analysis.description import MaterialDescription
 from analysis.ingest import analysis_run, analysis_run_batch
 from analysis.models import AnalysisSource, AnalysisStatus, Embedding, VisualAnalysis
 from analysis.providers.protocols import NO_HINTS, DescriptionResult
+from analysis.registry.bulk_load import EmbeddingBulkLoads
 from analysis.services import analysis_targets_prepare
 from materials.intake import embedding_input, image_decode
 from tests.analysis.pipeline_support import (
@@ -408,3 +409,41 @@ def test_a_describer_with_another_embedding_model_is_not_handed_the_vectors(shar
         analysis_ids=ids, providers=make_providers(describer=describer), batch_size=8
     )
     assert (describer.self_embedded, describer.handed) == (2, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_batch_keeps_a_curated_description_and_describes_the_others(shared_data):
+    # given two stored textures: one curated (approved), one pending
+    curated_image, image = store_images(shared_data, 2)
+    curated_id, analysis_id = pending_analyses([curated_image, image])
+    curated = PixelStatsDescriber(material_type="marble").describe(_pixels(curated_image))
+    VisualAnalysis.objects.filter(pk=curated_id).update(
+        source=AnalysisSource.CURATED, status=AnalysisStatus.APPROVED,
+        description=curated.description.model_dump(mode="json"), material_type="marble",
+    )  # fmt: skip
+
+    # when both are analysed in one batch of a bulk load (one lock, one UPDATE, COPYed vectors)
+    with EmbeddingBulkLoads(expected_rows=2, min_rows=1) as loads:
+        summary = analysis_run_batch(
+            analysis_ids=[curated_id, analysis_id], providers=make_providers(), vectors=loads
+        )
+
+    # then the curator's words stay, the other is described, and both have both vectors
+    assert (summary.refreshed, summary.completed) == (1, 1)
+    kept = VisualAnalysis.objects.get(pk=curated_id)
+    assert (kept.status, kept.source, kept.material_type) == (
+        AnalysisStatus.APPROVED, AnalysisSource.CURATED, "marble",
+    )  # fmt: skip
+    described = VisualAnalysis.objects.get(pk=analysis_id)
+    expected = PixelStatsDescriber().describe(_pixels(image)).description
+    assert described.status == AnalysisStatus.COMPLETED
+    assert MaterialDescription.model_validate(described.description) == expected
+    assert described.model_output == described.description
+    assert described.finished_at is not None
+    assert Embedding.objects.filter(image__in=[curated_image, image]).count() == 4
+    text_row = Embedding.objects.get(image=curated_image, kind="description")
+    np.testing.assert_allclose(
+        text_row.vector,
+        HashingTextEmbedder().embed_texts([curated.description.as_text()]).vectors[0],
+        atol=1e-6,
+    )
