@@ -31,9 +31,22 @@ def catalog_delete(*, catalog: Catalog) -> None:
     """Delete a catalog, its materials, images and the stored files."""
     images = list(MaterialImage.objects.filter(catalog=catalog))
     with transaction.atomic():
+        _rows_locked(catalog)
         catalog.delete()
     for image in images:
         _delete_files(image)
+
+
+def _rows_locked(catalog: Catalog) -> None:
+    """The catalog's rows locked before Django's collector reads what refers to them. Rows
+    that refer to them are also written on other connections (a search recorded in the
+    background, an analysis finishing): without the lock one committed between the
+    collector's reads and the delete fails the delete at commit (foreign keys are deferred);
+    with it, such a write waits for the delete and is the one that fails."""
+    list(Catalog.objects.select_for_update().filter(pk=catalog.pk).values_list("pk"))
+    for model in (Material, MaterialImage):
+        rows = model.objects.select_for_update().filter(catalog=catalog).order_by("pk")
+        list(rows.values_list("pk"))
 
 
 def _delete_files(image: MaterialImage) -> None:
