@@ -3,7 +3,6 @@ the search loads, and its phone photos are never the ones `evaluate_search` is s
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from search.evaluation.augment import phone_photo
 from search.relevance.calibration import VERSION, calibration_for, calibration_status
 from search.relevance.collect import fit_photo_rng
 from tests.conftest import SHARED_DATA
+from tests.search.labelled_textures import labelled_textures
 
 PER_CATEGORY = 2
 
@@ -31,23 +31,7 @@ def test_the_fits_phone_photos_are_not_the_evaluations():
 
 @pytest.fixture
 def small_catalog(tmp_path) -> Path:
-    with (SHARED_DATA / "labels.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    picked, seen = [], {}
-    for row in rows:
-        if seen.get(row["category"], 0) < PER_CATEGORY:
-            seen[row["category"]] = seen.get(row["category"], 0) + 1
-            picked.append(row)
-    folder = tmp_path / "textures"
-    for row in picked:
-        target = folder / row["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((SHARED_DATA / row["path"]).read_bytes())
-    with (folder / "labels.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(picked)
-    return folder
+    return labelled_textures(tmp_path / "textures", per_category=PER_CATEGORY)
 
 
 @pytest.mark.django_db(transaction=True)

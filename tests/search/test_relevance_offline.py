@@ -6,7 +6,6 @@ refined top fifty; scores are probabilities; designers' words find their materia
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import time
@@ -20,6 +19,7 @@ from rest_framework.test import APIClient
 from search.evaluation.augment import phone_photo
 from search.evaluation.harness import labelled_catalog
 from tests.conftest import SHARED_DATA
+from tests.search.labelled_textures import labelled_textures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PER_CATEGORY = 3
@@ -29,23 +29,7 @@ RED_BRICK = "sh3d__smallRedBricks.png"
 @pytest.fixture
 def textures(tmp_path) -> Path:
     """A few labelled textures of each category (and the one red brick), as a folder."""
-    with (SHARED_DATA / "labels.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    picked, seen = [], {}
-    for row in rows:
-        if seen.get(row["category"], 0) < PER_CATEGORY or row["path"].endswith(RED_BRICK):
-            seen[row["category"]] = seen.get(row["category"], 0) + 1
-            picked.append(row)
-    folder = tmp_path / "textures"
-    for row in picked:
-        target = folder / row["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((SHARED_DATA / row["path"]).read_bytes())
-    with (folder / "labels.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(picked)
-    return folder
+    return labelled_textures(tmp_path / "textures", per_category=PER_CATEGORY, also=RED_BRICK)
 
 
 # Many searches from one client: rate limits (tested elsewhere) out of the way.
