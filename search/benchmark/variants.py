@@ -32,11 +32,12 @@ from search.strategies.vector import VectorPlan, vector_sql
 # The knob each method is swept over, and its values: from the rows a default search fetches
 # (HNSW returns at most `ef_search` rows) upwards.
 SWEEPS: dict[str, tuple[str, tuple[int, ...]]] = {
-    "hnsw": ("hnsw.ef_search", (101, 160, 250, 400, 640)),
-    "hnsw_halfvec": ("hnsw.ef_search", (101, 160, 250, 400, 640)),
-    "diskann": ("diskann.query_search_list_size", (101, 160, 250, 400, 640)),
-    "faiss_hnsw": ("efSearch", (101, 160, 250, 400, 640)),
+    "hnsw": ("hnsw.ef_search", (101, 160, 250, 400, 640, 1000)),
+    "hnsw_halfvec": ("hnsw.ef_search", (101, 160, 250, 400, 640, 1000)),
+    "diskann": ("diskann.query_search_list_size", (101, 160, 250, 400, 640, 1000)),
+    "faiss_hnsw": ("efSearch", (101, 160, 250, 400, 640, 1000)),
 }
+HNSW_METHODS = ("hnsw", "hnsw_halfvec")
 TARGET_RECALL = 0.95
 FAISS_M, FAISS_EF_CONSTRUCTION = 16, 64
 
@@ -145,16 +146,21 @@ def _best_at_target(sweep: dict[int, dict[str, float]]) -> dict[str, Any] | None
 def _build_all(
     catalog, say, faiss, skip: frozenset[str]
 ) -> tuple[dict[str, VectorIndex], dict[str, Any]]:
+    """The catalog's own image index (the configured method's, built with the catalog) and
+    the other methods not in `skip`, built now."""
     base = catalog.image_index
-    methods = {"hnsw": base}
-    builds = {"hnsw": catalog.index_builds.get(base.name, {})}
+    methods = {base.method: base}
+    builds = {base.method: catalog.index_builds.get(base.name, {})}
     raw = raw_connection()
     try:
-        half = VectorIndex(base.model, base.kind, base.dimensions, "hnsw_halfvec")
-        catalog.indexes.append(half)
-        builds["hnsw_halfvec"] = index_build(raw.cursor(), half, items=len(catalog.material_ids))
-        methods["hnsw_halfvec"] = half
-        say(f"built the halfvec HNSW index: {builds['hnsw_halfvec']}")
+        for method in HNSW_METHODS:
+            if method in methods or method in skip:
+                continue
+            index = VectorIndex(base.model, base.kind, base.dimensions, method)
+            catalog.indexes.append(index)
+            builds[method] = index_build(raw.cursor(), index, items=len(catalog.material_ids))
+            methods[method] = index
+            say(f"built the {method} index: {builds[method]}")
         if "diskann" not in skip and _vectorscale_available():
             methods["diskann"], builds["diskann"] = _diskann_build(raw.cursor(), catalog)
             say(f"built the DiskANN index: {builds['diskann']}")

@@ -193,3 +193,40 @@ def test_a_run_blocked_by_another_sessions_lock_stops_and_names_it(monkeypatch):
     # and once that session is gone, the next run cleans up as usual
     assert synthetic_catalogs_abandoned_drop() == [dead.run]
     assert _bench_leftovers() == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_index_variants_measure_the_catalogs_own_index_and_build_no_second_copy(
+    tmp_path, settings
+):
+    # given a catalog served from halfvec indexes (a million-item deployment's setting), and a
+    # comparison asked for without the plain HNSW, DiskANN and FAISS
+    settings.SWATCH_VECTOR_INDEX_METHOD = "hnsw_halfvec"
+    out = tmp_path / "bench.json"
+
+    # when
+    call_command(
+        "bench_search",
+        "--items", "400", "--queries", "8", "--ingest-images", "0", "--index-variants",
+        "--skip-index-methods", "hnsw,diskann,faiss_hnsw", "--json", str(out),
+    )  # fmt: skip
+
+    # then only the catalog's own halfvec index is compared, with its build, over the sweep
+    result = json.loads(out.read_text())
+    methods = result["index_methods"]["methods"]
+    assert set(methods) == {"hnsw_halfvec"}
+    half = methods["hnsw_halfvec"]
+    (image_build,) = [v for k, v in result["index_builds"].items() if k.endswith("_image")]
+    assert half["build"] == image_build
+    assert list(half["sweep"]) == ["101", "160", "250", "400", "640", "1000"]
+    assert all(0.9 <= figures["recall_at_20"] <= 1.0 for figures in half["sweep"].values())
+    assert half["at_target"]["setting"] == 101  # 400 items: every walk is exact
+    assert _bench_leftovers() == (0, 0)
+
+
+def test_an_unknown_index_method_to_skip_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="unknown"):
+        call_command(
+            "bench_search", "--items", "100", "--index-variants", "--skip-index-methods",
+            "ivfflat", "--json", str(tmp_path / "out.json"),
+        )  # fmt: skip
