@@ -196,9 +196,7 @@ def test_a_run_blocked_by_another_sessions_lock_stops_and_names_it(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_index_variants_measure_the_catalogs_own_index_and_build_no_second_copy(
-    tmp_path, settings
-):
+def test_index_variants_build_no_second_copy_of_the_catalogs_own_index(tmp_path, settings):
     # given a catalog served from halfvec indexes (a million-item deployment's setting), and a
     # comparison asked for without the plain HNSW, DiskANN and FAISS
     settings.SWATCH_VECTOR_INDEX_METHOD = "hnsw_halfvec"
