@@ -1,6 +1,6 @@
-"""The API renders every answer with one shared SearchAnswerSerializer (search/api/serializers.py,
-`answer_rendered`): the same JSON as a serializer built for the answer, also when many threads
-render different answers at once (the bound field tree is only read)."""
+"""The API renders answers directly (search/api/serializers.py, `answer_rendered`): the same
+JSON as a SearchAnswerSerializer built for the answer (the schema's shape), for real answers of
+every shape and for the edge cases a search rarely makes, also across threads."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from search.api.serializers import SearchAnswerSerializer, answer_rendered
 from search.query import SearchQuery
+from search.results import SearchAnswer, SearchResult
 from search.services.run import search_run
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def _answers(catalog) -> list:
     return [search_run(query=query, refine="never") for query in queries]
 
 
-def test_the_shared_renderer_gives_each_answer_its_serializers_json_across_threads(
+def test_the_renderer_gives_each_answer_its_serializers_json_across_threads(
     providers, sample_catalog
 ):
     # given real answers of different shapes (more like this, text; explanations, scores)
@@ -37,3 +38,60 @@ def test_the_shared_renderer_gives_each_answer_its_serializers_json_across_threa
     # then every rendering is its own answer's serializer JSON
     for i, data in rendered:
         assert json.dumps(data, sort_keys=True) == expected[i]
+
+
+def _edge_answer() -> SearchAnswer:
+    strategy = {"score": 1, "rank": 2, "relevance": None, "weight": 1, "inliers": 40}
+    result = SearchResult(
+        material_id=7,
+        name="Oak",
+        category="wood",
+        catalog="Suppliers",
+        score=1,  # ints where floats are due: the serializer says 1.0
+        scores={"vector": 0.5, "properties": None, "semantic": 1},
+        explanation={
+            "strategies": {
+                "vector": strategy,
+                "properties": None,
+                "semantic": {**strategy, "relevance": 0.25, "inliers": None},
+            },
+            "matched": {"same_sample": True, "colors": False, "finish": None},
+            "verdicts": {"same_sample": "matches", "colors": "differs"},
+            "summary": "",
+        },  # fmt: skip
+        thumbnail_url=None,
+        good=True,
+    )
+    return SearchAnswer(
+        query_id="q" * 32, phase="refined", refinement="budget", results=[result], total=1,
+        page=1, limit=20, no_good_match=False, message="", fusion="calibrated",
+        weights={"vector": 1, "properties": 0.2}, query_description={"colors": [], 3: "x"},
+        analysis_note="", good_matches=1,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _edge_answer(),
+        SearchAnswer(
+            query_id="a" * 32,
+            phase="fast",
+            refinement="pending",
+            results=[],
+            total=0,
+            page=2,
+            limit=5,
+            no_good_match=True,
+            message="Preliminary",
+            fusion="rrf",
+            weights={},
+            preliminary=True,
+        ),  # fmt: skip
+    ],
+)
+def test_edge_cases_render_as_the_serializer_renders_them(answer):
+    # given an answer with ints for floats, null strategies and relevance, an `inliers` of
+    # None, a non-string key, no thumbnail — or no results at all
+    # when rendered, then it is the serializer's JSON, types and all
+    assert json.dumps(answer_rendered(answer)) == json.dumps(SearchAnswerSerializer(answer).data)
