@@ -7,11 +7,11 @@ On a temporary synthetic catalog (`bench_search`'s, same settings: DEBUG off, th
 cache under a key prefix of this run, rate limits lifted), query by query and interleaved:
 `raw_sql` (the pgvector query alone), `fused` (`search_run`, every strategy), `api` (the HTTP
 API on 127.0.0.1, as `bench_search` times it) and `api_before` — the same request with the
-answer rendered as it was (a `SearchAnswerSerializer` built for each answer, its field tree
-bound again, instead of the shared one of `answer_rendered`). With `--profile N`, N more
-requests through Django's test client under cProfile, the top functions by cumulative time
-printed. (The cut measured before this one, the view's material check as one `EXISTS`, is in
-the README.)
+answer rendered by a `SearchAnswerSerializer` built for each answer (the first way: its
+field tree bound again each time) instead of `answer_rendered` (search/api/rendering.py).
+With `--profile N`, N more requests through Django's test client under cProfile, the top
+functions by cumulative time printed. (The cut measured before this one, the view's
+material check as one `EXISTS`, is in the README.)
 """
 
 from __future__ import annotations

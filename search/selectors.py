@@ -99,11 +99,21 @@ def material_get(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> 
     return material
 
 
+_VISIBLE = Statement(
+    "swatch_material_visible",
+    f"SELECT 1 FROM {_MATERIAL} WHERE id = %s AND NOT (catalog_id = ANY(%s))",  # noqa: S608
+    ("bigint", "bigint[]"),
+)
+
+
 def material_visible_require(*, material_id: int, hidden_catalogs: tuple[int, ...] = ()) -> None:
     """`material_get`'s 404 without reading the material: a search by material id checks it
-    before counting the request, and the search reads what it needs itself."""
-    found = Material.objects.filter(pk=material_id).exclude(catalog_id__in=hidden_catalogs)
-    if not found.exists():
+    before counting the request, and the search reads what it needs itself (a prepared
+    statement: the ORM's `exists()` cost three times the query on every API search)."""
+    with connection.cursor() as cursor:
+        prepared_execute(cursor, _VISIBLE, [material_id, list(hidden_catalogs)])
+        found = cursor.fetchone() is not None
+    if not found:
         raise SearchError(
             "not_found", f"No material with id {material_id}.", field="material_id", status=404
         )

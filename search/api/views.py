@@ -16,6 +16,7 @@ from access.media import results_signed
 from access.selectors import granted_private_catalogs_for, hidden_catalogs_for
 from search.api.limits import malformed_counted, search_counted
 from search.api.parsers import BoundedJSONParser
+from search.api.rendering import answer_rendered
 from search.api.schema import (
     COMMON_ERRORS,
     POLL_DESCRIPTION,
@@ -30,7 +31,6 @@ from search.api.serializers import (
     SearchAnswerSerializer,
     SearchRequestSerializer,
     SimilarRequestSerializer,
-    answer_rendered,
 )
 from search.api.throttling import LookupRateThrottle
 from search.errors import SearchError
@@ -45,7 +45,7 @@ QUERY_ID = re.compile(r"[0-9a-f]{32}")  # search.state.new_query_id
 def _answered(answer, request: Request) -> Response:
     """An answer, its private catalogs' pictures (the asker's own: others are not in it)
     at signed URLs."""
-    data = answer_rendered(answer)  # SearchAnswerSerializer's: the schema's shape, by construction
+    data = answer_rendered(answer)  # SearchAnswerSerializer's shape (search/api/rendering.py)
     granted = set(granted_private_catalogs_for(request._request).values())
     data["results"] = results_signed(data["results"], granted)
     return Response(data)

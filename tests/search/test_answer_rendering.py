@@ -1,4 +1,4 @@
-"""The API renders answers directly (search/api/serializers.py, `answer_rendered`): the same
+"""The API renders answers directly (search/api/rendering.py, `answer_rendered`): the same
 JSON as a SearchAnswerSerializer built for the answer (the schema's shape), for real answers of
 every shape and for the edge cases a search rarely makes, also across threads."""
 
@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from search.api.serializers import SearchAnswerSerializer, answer_rendered
+from search.api.rendering import answer_rendered
+from search.api.serializers import SearchAnswerSerializer
 from search.query import SearchQuery
 from search.results import SearchAnswer, SearchResult
 from search.services.run import search_run
