@@ -33,6 +33,7 @@ from django.db import OperationalError
 from django.test.utils import override_settings
 from psycopg import errors
 
+from analysis.vector_indexes import hnsw_build_options
 from config.store import store
 from search.background import background_wait
 from search.benchmark import synthetic
@@ -227,11 +228,13 @@ def _search_benchmark(
 
 def _config(catalog: SyntheticCatalog) -> dict[str, Any]:
     config = search_config()
+    m, ef_construction = hnsw_build_options()  # what the catalog's indexes were built with
     return {
         "dimensions": catalog.image_index.dimensions,
+        "index_method": catalog.image_index.method,
         "hnsw": {
-            "m": 16,
-            "ef_construction": 64,
+            "m": m,
+            "ef_construction": ef_construction,
             "ef_search": config.ef_search,
             "semantic_ef_search": config.semantic_ef_search,
         },

@@ -200,6 +200,7 @@ def test_index_variants_build_no_second_copy_of_the_catalogs_own_index(tmp_path,
     # given a catalog served from halfvec indexes (a million-item deployment's setting), and a
     # comparison asked for without the plain HNSW, DiskANN and FAISS
     settings.SWATCH_VECTOR_INDEX_METHOD = "hnsw_halfvec"
+    settings.SWATCH = {**settings.SWATCH, "HNSW_M": 12, "HNSW_EF_CONSTRUCTION": 48}
     out = tmp_path / "bench.json"
 
     # when
@@ -219,6 +220,9 @@ def test_index_variants_build_no_second_copy_of_the_catalogs_own_index(tmp_path,
     assert list(half["sweep"]) == ["101", "160", "250", "400", "640", "1000"]
     assert all(0.9 <= figures["recall_at_20"] <= 1.0 for figures in half["sweep"].values())
     assert half["at_target"]["setting"] == 101  # 400 items: every walk is exact
+    # and the JSON says how the indexes were built
+    assert result["config"]["index_method"] == "hnsw_halfvec"
+    assert (result["config"]["hnsw"]["m"], result["config"]["hnsw"]["ef_construction"]) == (12, 48)
     assert _bench_leftovers() == (0, 0)
 
 
