@@ -31,11 +31,12 @@ from search.strategies.vector import VectorPlan, vector_sql
 
 # The knob each method is swept over, and its values: from the rows a default search fetches
 # (HNSW returns at most `ef_search` rows) upwards.
+SWEEP_VALUES = (101, 160, 250, 400, 640, 1000)
 SWEEPS: dict[str, tuple[str, tuple[int, ...]]] = {
-    "hnsw": ("hnsw.ef_search", (101, 160, 250, 400, 640, 1000)),
-    "hnsw_halfvec": ("hnsw.ef_search", (101, 160, 250, 400, 640, 1000)),
-    "diskann": ("diskann.query_search_list_size", (101, 160, 250, 400, 640, 1000)),
-    "faiss_hnsw": ("efSearch", (101, 160, 250, 400, 640, 1000)),
+    "hnsw": ("hnsw.ef_search", SWEEP_VALUES),
+    "hnsw_halfvec": ("hnsw.ef_search", SWEEP_VALUES),
+    "diskann": ("diskann.query_search_list_size", SWEEP_VALUES),
+    "faiss_hnsw": ("efSearch", SWEEP_VALUES),
 }
 HNSW_METHODS = ("hnsw", "hnsw_halfvec")
 TARGET_RECALL = 0.95

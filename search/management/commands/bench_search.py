@@ -12,6 +12,7 @@ from config.interpreter import gil_switch_shortened
 from config.static_manifest import static_manifest_require
 from search.benchmark.ingest import ingest_images_find
 from search.benchmark.run import BenchmarkError, search_benchmark
+from search.benchmark.variants import SWEEPS
 
 KEY_ORDER = (
     "items",
@@ -38,7 +39,7 @@ def _variants(options) -> frozenset[str] | None:
     if not options["index_variants"]:
         return None
     skip = frozenset(m.strip() for m in options["skip_index_methods"].split(",") if m.strip())
-    unknown = skip - {"hnsw", "hnsw_halfvec", "diskann", "faiss_hnsw"}
+    unknown = skip - set(SWEEPS)
     if unknown:
         raise CommandError(f"--skip-index-methods: unknown {sorted(unknown)}")
     return skip
