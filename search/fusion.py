@@ -41,12 +41,14 @@ class StrategyScore:
 class Fused:
     """A material in the fused ranking: the fusion's own `score` (its ordering), each
     strategy's part, and the calibrated `relevance` (`search.relevance`) with the
-    per-strategy probabilities it came from (`evidence`)."""
+    per-strategy probabilities it came from (`evidence`); `evidence_relevance` is the
+    relevance before the query's P(material) capped it, which orders the capped ties."""
 
     material_id: int
     score: float
     scores: dict[str, StrategyScore]
     relevance: float = 0.0
+    evidence_relevance: float = 0.0
     evidence: dict[str, float] = field(default_factory=dict)
 
 

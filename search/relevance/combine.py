@@ -97,6 +97,7 @@ def relevance_apply(fused: Sequence[Fused], inputs: RelevanceInputs) -> None:
                 logits[name] = value
         item.evidence = {name: round(sigmoid(v), 4) for name, v in logits.items()}
         relevance = sigmoid(_combined(logits, inputs)) if logits else 0.0
+        item.evidence_relevance = relevance
         item.relevance = min(relevance, cap) if cap is not None else relevance
 
 
@@ -107,8 +108,12 @@ def _same_sample(item: Fused) -> bool:
 
 def ranked_by_relevance(fused: Sequence[Fused]) -> list[Fused]:
     """By relevance, a verified same sample first: the photo is of that very sample, whatever
-    a weaker analysis says about its neighbours."""
-    return sorted(fused, key=lambda f: (not _same_sample(f), -f.relevance, f.material_id))
+    a weaker analysis says about its neighbours. Results the query's P(material) capped to
+    one value keep the order of their evidence (not of their ids)."""
+    return sorted(
+        fused,
+        key=lambda f: (not _same_sample(f), -f.relevance, -f.evidence_relevance, f.material_id),
+    )
 
 
 def image_top_kept(ranking: list[Fused], image_hits: Sequence[int]) -> list[Fused]:

@@ -83,6 +83,14 @@ def test_nothing_is_surer_than_the_query_is_a_material():
     assert cutoff(fused, 0.5, nearest=20) == fused  # listed all the same, not good
 
 
+def test_results_capped_to_one_relevance_keep_the_order_of_their_evidence():
+    # ids against the evidence: a tie broken by id would put the weakest first
+    fused = [_item(3, 0.95, 0.9), _item(1, 0.7, 0.2), _item(2, 0.85, 0.6)]
+    relevance_apply(fused, _inputs(material=0.3))
+    assert [f.relevance for f in fused] == pytest.approx([0.3, 0.3, 0.3])
+    assert [f.material_id for f in ranked_by_relevance(fused)] == [3, 2, 1]
+
+
 def test_the_fallback_is_conservative_and_trusts_a_verified_same_sample():
     calibration = fallback(image_model="clip", text_model="clip", threshold=0.75)
     assert not calibration.calibrated or calibration.material is None
