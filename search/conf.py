@@ -37,6 +37,7 @@ class SearchConfig:
     query_ttl_seconds: int
     refine_workers: int
     strategy_workers: int = 0
+    verify_extend: int = 0
     semantic_ef_search: int = 40
     good_match: float = 0.5
     calibration: str = ""
@@ -44,6 +45,11 @@ class SearchConfig:
     lookup_rates: dict[str, Rate] = field(default_factory=dict)
     feedback_rates: dict[str, Rate] = field(default_factory=dict)
     malformed_rates: dict[str, Rate] = field(default_factory=dict)
+
+
+def verified_depth(config: SearchConfig) -> int:
+    """How many of an image query's closest candidates verification may check."""
+    return max(config.verify_top, config.verify_extend) if config.verify_top > 0 else 0
 
 
 def weights_from_text(text: str) -> dict[str, float]:
@@ -84,6 +90,7 @@ def _parsed(frozen: tuple) -> SearchConfig:
         weights=weights_from_text(raw["WEIGHTS"]),
         rrf_k=raw["RRF_K"],
         verify_top=raw.get("VERIFY_TOP", 0),
+        verify_extend=raw.get("VERIFY_EXTEND", 0),
         verify_weight=raw.get("VERIFY_WEIGHT", 0.0),
         negative_weight=raw["NEGATIVE_WEIGHT"],
         result_cache_seconds=raw["RESULT_CACHE_SECONDS"],

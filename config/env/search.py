@@ -79,6 +79,13 @@ SEARCH_VERIFY_TOP = declare(
     "Image queries: how many of the closest candidates are checked by spatial verification "
     "(local features + RANSAC: is the photo of this very sample?). 0 turns it off.",
 )
+SEARCH_VERIFY_EXTEND = declare(
+    "SWATCH_SEARCH_VERIFY_EXTEND",
+    "30",
+    "Image queries none of whose first `SWATCH_SEARCH_VERIFY_TOP` candidates is clearly the "
+    "same sample: the closest candidates up to this rank are checked too, and only a same sample "
+    "found among them is kept (the others' chance inliers are not). At most VERIFY_TOP: off.",
+)
 SEARCH_VERIFY_WEIGHT = declare(
     "SWATCH_SEARCH_VERIFY_WEIGHT",
     "0.15",

@@ -44,6 +44,7 @@ SWATCH_SEARCH = {
     "WEIGHTS": env.get_str(env.SEARCH_WEIGHTS),
     "RRF_K": env.get_int(env.SEARCH_RRF_K),
     "VERIFY_TOP": env.get_int(env.SEARCH_VERIFY_TOP),
+    "VERIFY_EXTEND": env.get_int(env.SEARCH_VERIFY_EXTEND),
     "VERIFY_WEIGHT": env.get_float(env.SEARCH_VERIFY_WEIGHT),
     "NEGATIVE_WEIGHT": env.get_float(env.SEARCH_NEGATIVE_WEIGHT),
     "RESULT_CACHE_SECONDS": env.get_int(env.SEARCH_RESULT_CACHE_SECONDS),

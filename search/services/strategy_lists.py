@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from search.conf import SearchConfig
+from search.conf import SearchConfig, verified_depth
 from search.covering import covering
 from search.fusion import Hit
 from search.metrics import STRATEGY_SECONDS, timed, timed_each
@@ -123,7 +123,7 @@ def closest_of(state: QueryState, config: SearchConfig, ran: dict[str, Ran]) -> 
     """The image strategy's closest hits for the image checks (search/relevance/checks.py),
     when they are what the checks would read: the strategy ran, deep enough, and on the
     active model alone (no fallback model's hits, whose similarities are not comparable)."""
-    wanted = max(config.verify_top, NEIGHBOURS)
+    wanted = max(verified_depth(config), NEIGHBOURS)
     if "vector" not in ran or state.fallback_vector is not None:
         return None
     if _depth(state, config) < wanted:

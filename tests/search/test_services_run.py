@@ -100,7 +100,7 @@ def test_without_the_image_strategy_the_checks_read_their_own_candidates(
     from search.state import query_state_load
     from tests.search.catalog_support import COLORS
 
-    settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "VERIFY_TOP": 3}
+    settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "VERIFY_TOP": 3, "VERIFY_EXTEND": 0}
     searches = _image_searches(monkeypatch)
 
     query = _image_query(COLORS["brown"], weights={"semantic": 1})
@@ -109,3 +109,7 @@ def test_without_the_image_strategy_the_checks_read_their_own_candidates(
     assert [s["limit"] for s in searches] == [5]  # max(VERIFY_TOP, the typicality's 5)
     state = query_state_load(query_id=found.query_id)
     assert {int(pk) for pk in state.sample_inliers} == _nearest_by_numpy(providers, query, 3)
+    # verification may look further (none of the first 3 is the same sample): read as deep
+    settings.SWATCH_SEARCH = {**settings.SWATCH_SEARCH, "VERIFY_EXTEND": 8}
+    search_run(query=_image_query(COLORS["brown"], weights={"semantic": 1}), refine="never")
+    assert [s["limit"] for s in searches] == [5, 8]

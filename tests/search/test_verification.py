@@ -148,3 +148,40 @@ def test_a_colourway_is_a_geometric_twin_and_the_closer_vector_is_the_same_sampl
     marked = verified_rerank(fused, {**counts, 3: 2}, weight=0.0)
     same = [f.material_id for f in marked if f.scores["vector"].details.get("same_sample")]
     assert same == [1]
+
+
+@pytest.mark.django_db
+def test_verification_looks_further_for_a_sample_the_image_vector_ranked_low(
+    shared_data, catalog_builder
+):
+    import dataclasses
+
+    from search.conf import search_config
+    from search.fusion import Hit
+    from search.relevance.checks import verified_inliers
+
+    # given a catalog where the image vector ranked the photographed sample third
+    names = ["gimp__Wood_bark.png", "ufoai__tex_mattn_brick03.png",
+             "ufoai__tex_nature_grass_mowed_green_a.png"]  # fmt: skip
+    ids = [
+        catalog_builder.add(
+            name, (90, 90, 90), data=next((shared_data / "images").glob(f"*/{name}")).read_bytes()
+        ).pk
+        for name in names
+    ]
+    closest = [Hit(ids[0], 0.62), Hit(ids[1], 0.60), Hit(ids[2], 0.58)]
+    photo = _photo_of(_texture(shared_data, names[2]), 11)
+    first_only = dataclasses.replace(search_config(), verify_top=1, verify_extend=0)
+    further = dataclasses.replace(first_only, verify_extend=3)
+    # when only the first is checked, the sample is not seen
+    assert set(verified_inliers(photo, closest, first_only)) == {ids[0]}
+    # when none of the first is the same sample, the next ones are checked for one
+    inliers = verified_inliers(photo, closest, further)
+    assert set(inliers) == {ids[0], ids[2]}  # the brick's chance inliers stay out
+    assert same_sample_of(inliers, {h.material_id: h.score for h in closest}) == ids[2]
+    # a query whose first candidate is its sample looks no further
+    on_top = [Hit(ids[2], 0.9), Hit(ids[0], 0.6), Hit(ids[1], 0.5)]
+    assert set(verified_inliers(photo, on_top, further)) == {ids[2]}
+    # and a photo of nothing in the catalog adds nobody
+    blank = Image.new("RGB", (256, 256), (120, 120, 120))
+    assert set(verified_inliers(blank, closest, further)) == {ids[0]}
