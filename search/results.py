@@ -53,7 +53,9 @@ class SearchAnswer:
 
 
 def _inliers(details: Mapping[str, object]) -> dict[str, object]:
-    return {"inliers": details["sample_inliers"]} if "sample_inliers" in details else {}
+    """Spatial verification's inliers, and the image strategy's lead of its first hit."""
+    found = {"inliers": details["sample_inliers"]} if "sample_inliers" in details else {}
+    return {**found, "lead": details["lead"]} if "lead" in details else found
 
 
 def explanation_of(item: Fused, *, weights: dict[str, float]) -> dict[str, Any]:

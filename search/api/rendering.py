@@ -37,6 +37,8 @@ def _strategy_rendered(score: Mapping[str, Any] | None) -> dict | None:
     }
     if "inliers" in score:
         out["inliers"] = _int(score["inliers"])
+    if "lead" in score:
+        out["lead"] = _float(score["lead"])
     return out
 
 

@@ -153,6 +153,10 @@ class StrategyScoreSerializer(serializers.Serializer):
     )
     weight = serializers.FloatField()
     inliers = serializers.IntegerField(required=False, help_text="Spatial verification.")
+    lead = serializers.FloatField(
+        required=False,
+        help_text="The image strategy's first result only: its similarity minus the second's.",
+    )
 
 
 class ExplanationSerializer(serializers.Serializer):

@@ -67,6 +67,7 @@ class Rows:
             row.update({name: result.scores.get(name) for name in STRATEGIES})
             row["inliers"] = float(np.log1p(vector.get("inliers", 0) or 0))
             row["same_sample"] = 1.0 if result.explanation["matched"].get("same_sample") else 0.0
+            row["lead"] = float(vector.get("lead", 0.0) or 0.0)
             self.features.append(row)
             self.labels.append(float(label))
             self.groups.append(group)

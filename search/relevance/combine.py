@@ -40,12 +40,13 @@ def sigmoid(x: float) -> float:
 
 def vector_features(score: StrategyScore | None, floor: float) -> dict[str, float]:
     if score is None:
-        return {"cosine": floor, "inliers": 0.0, "same_sample": 0.0}
+        return {"cosine": floor, "inliers": 0.0, "same_sample": 0.0, "lead": 0.0}
     inliers = float(score.details.get("sample_inliers") or 0)
     return {
         "cosine": float(score.score),
         "inliers": math.log1p(inliers),
         "same_sample": 1.0 if score.details.get("same_sample") else 0.0,
+        "lead": float(score.details.get("lead") or 0.0),  # the first hit's (vector.py)
     }
 
 

@@ -15,7 +15,7 @@ from search.relevance.logistic import expected_calibration_error, logistic_fit, 
 from search.relevance.typicality import FEATURES
 
 FOLDS = 5
-VECTOR_FEATURES = ("cosine", "inliers", "same_sample")
+VECTOR_FEATURES = ("cosine", "inliers", "same_sample", "lead")
 
 
 def linear_fit(
@@ -44,6 +44,7 @@ def _vector_x(row: dict) -> dict[str, float]:
         "cosine": _value(row, "vector"),
         "inliers": row["inliers"],
         "same_sample": row["same_sample"],
+        "lead": row.get("lead", 0.0),
     }
 
 

@@ -11,7 +11,7 @@ until `limit` rows pass the filter.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db import transaction
@@ -232,7 +232,18 @@ def _hits(
         )
         if len(hits) == limit:
             break
-    return hits, rows
+    return _lead_marked(hits), rows
+
+
+def _lead_marked(hits: list[Hit]) -> list[Hit]:
+    """The first hit with its `lead`: its similarity minus the second's. A first hit far ahead
+    of the rest is, far more often, of the query's own material (evidence for relevance,
+    search/relevance/combine.py) than one among equals."""
+    if len(hits) < 2:
+        return hits
+    first = hits[0]
+    lead = round(first.score - hits[1].score, 6)
+    return [replace(first, details={**first.details, "lead": lead}), *hits[1:]]
 
 
 def vector_search_with_rows(

@@ -42,7 +42,7 @@ def test_the_renderer_gives_each_answer_its_serializers_json_across_threads(
 
 
 def _edge_answer() -> SearchAnswer:
-    strategy = {"score": 1, "rank": 2, "relevance": None, "weight": 1, "inliers": 40}
+    strategy = {"score": 1, "rank": 2, "relevance": None, "weight": 1, "inliers": 40, "lead": 0}
     result = SearchResult(
         material_id=7,
         name="Oak",

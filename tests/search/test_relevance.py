@@ -1,6 +1,8 @@
 """Relevance without the database: the logistic fit, the combination of calibrated evidence,
 the cap by P(material), the image strategy's top ten kept, image statistics, colour verdicts."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -66,6 +68,17 @@ def test_relevance_is_a_probability_that_rises_with_the_evidence():
     assert set(fused[0].evidence) == {"vector", "properties"}
     # a result the image strategy did not return counts as its weakest hit
     assert fused[3].evidence["vector"] == pytest.approx(sigmoid(-10 + 15 * 0.7), abs=1e-3)
+
+
+def test_a_first_image_hit_far_ahead_of_the_next_is_surer_when_the_fit_says_so():
+    leading = Linear(-10.0, {"cosine": 15.0, "inliers": 1.0, "same_sample": 5.0, "lead": 20.0})
+    calibration = replace(CALIBRATED, vector=leading)
+    fused = [_item(1, 0.7, lead=0.15), _item(2, 0.7)]
+    relevance_apply(fused, _inputs(calibration))
+    assert fused[0].relevance > fused[1].relevance
+    # a calibration fitted before the lead existed ignores it
+    relevance_apply(fused, _inputs())
+    assert fused[0].relevance == pytest.approx(fused[1].relevance)
 
 
 def test_a_request_weight_changes_a_strategys_say():

@@ -167,6 +167,9 @@ def test_unfiltered_hnsw_results_match_exact_search(vector_indexes):
 
     assert [h.material_id for h in hits] == exact_top(vectors, query)
     assert hits[0].score == pytest.approx(float(vectors[hits[0].material_id][1] @ query), abs=1e-5)
+    # the first hit carries its lead over the second (relevance evidence); no other does
+    assert hits[0].details["lead"] == pytest.approx(hits[0].score - hits[1].score, abs=1e-5)
+    assert all("lead" not in h.details for h in hits[1:])
 
 
 def test_description_similarity_scores_type_colour_finish_pattern():
