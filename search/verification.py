@@ -168,10 +168,13 @@ def same_sample_of(
     return max(twins, key=lambda mid: (cosines.get(mid, 0.0), -mid))
 
 
-def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: float) -> list[Fused]:
+def verified_rerank(
+    fused: Sequence[Fused], inliers: dict[int, int], weight: float, *, claims: bool = True
+) -> list[Fused]:
     """The fused ranking with the inliers on the vector evidence of the candidates checked
     (calibrated relevance reads them there) and, for `weight` > 0 (rrf and relative fusion),
-    a bonus on their fused score.
+    a bonus on their fused score. `claims` off: no candidate is called the same sample (the
+    query is probably not a material photo at all: search/services/answer.py).
 
     Added after fusion, not to the vector scores: a bonus inside one strategy's list would
     stretch its score range and so shrink every other candidate's normalised score."""
@@ -179,7 +182,7 @@ def verified_rerank(fused: Sequence[Fused], inliers: dict[int, int], weight: flo
         return list(fused)
     cosines = {item.material_id: item.scores["vector"].score for item in fused
                if "vector" in item.scores}  # fmt: skip
-    same_sample = same_sample_of(inliers, cosines)
+    same_sample = same_sample_of(inliers, cosines) if claims else None
     reranked = []
     for item in fused:
         count = inliers.get(item.material_id)

@@ -36,7 +36,12 @@ def execute(
     lists, rows = strategy_lists(state, config, inputs, filters, ran)
     fused = fuse(lists, state.weights, method=state.fusion, k=config.rrf_k)
     bonus = 0.0 if state.fusion == "calibrated" else config.verify_weight
-    fused = verified_rerank(fused, {int(k): v for k, v in state.sample_inliers.items()}, bonus)
+    # "Same sample" is said of a photo of a material: when the query is probably not one
+    # (P(material) below a good match), chance inliers on a star field or a logo are no sample.
+    material = state.material_probability
+    claims = material is None or material >= config.good_match
+    inliers = {int(k): v for k, v in state.sample_inliers.items()}
+    fused = verified_rerank(fused, inliers, bonus, claims=claims)
     fused = identical_marked(fused) if state.image_vector is not None else fused
     image_like = state.image_vector is not None or state.material_id is not None
     fused = relevance_ranking(

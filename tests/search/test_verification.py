@@ -185,3 +185,38 @@ def test_verification_looks_further_for_a_sample_the_image_vector_ranked_low(
     # and a photo of nothing in the catalog adds nobody
     blank = Image.new("RGB", (256, 256), (120, 120, 120))
     assert set(verified_inliers(blank, closest, further)) == {ids[0]}
+
+
+def test_no_candidate_is_called_the_same_sample_when_claims_are_off():
+    vector = StrategyScore(score=0.4, rank=1, good=False)
+    fused = [Fused(1, 0.4, {"vector": vector}), Fused(2, 0.3, {"vector": vector})]
+    claimed = verified_rerank(fused, {1: 60, 2: 0}, weight=0)
+    assert claimed[0].scores["vector"].details["same_sample"] is True
+    quiet = verified_rerank(fused, {1: 60, 2: 0}, weight=0, claims=False)
+    assert [f.scores["vector"].details["same_sample"] for f in quiet] == [False, False]
+    assert quiet[0].scores["vector"].details["sample_inliers"] == 60  # still evidence
+
+
+@pytest.mark.django_db
+def test_a_query_that_is_probably_no_material_is_no_photo_of_a_sample(
+    shared_data, catalog_builder, providers, monkeypatch
+):
+    from rest_framework.test import APIClient
+
+    from tests.search.test_api import post
+
+    name = "ufoai__tex_nature_grass_mowed_green_a.png"
+    sample = catalog_builder.add(
+        "green a", (90, 140, 60), data=next((shared_data / "images").glob(f"*/{name}")).read_bytes()
+    )
+    photo = io.BytesIO()
+    _photo_of(_texture(shared_data, name), 11).save(photo, "JPEG", quality=85)
+    # The tests' embedders have no fitted P(material) model (the shipped one is for
+    # EfficientNet-Lite0): the query's P(material) is set to what such a model could say.
+    monkeypatch.setattr("search.relevance.checks.material_probability", lambda *a, **k: 0.2)
+    results = post(APIClient(), image=photo.getvalue()).json()["results"]
+    # its inliers still count, but "same sample" is not said of a query that is likely no
+    # material photo at all (a star field, a logo), nor is it a good match
+    assert all(not r["explanation"]["matched"].get("same_sample") for r in results)
+    assert all(not r["good"] for r in results)
+    assert sample.pk in [r["material_id"] for r in results]
