@@ -52,7 +52,7 @@ class SearchAnswer:
     preliminary: bool = False
 
 
-def _inliers(details: Mapping[str, object]) -> dict[str, object]:
+def _vector_details(details: Mapping[str, object]) -> dict[str, object]:
     """Spatial verification's inliers, and the image strategy's lead of its first hit."""
     found = {"inliers": details["sample_inliers"]} if "sample_inliers" in details else {}
     return {**found, "lead": details["lead"]} if "lead" in details else found
@@ -70,7 +70,7 @@ def explanation_of(item: Fused, *, weights: dict[str, float]) -> dict[str, Any]:
                 "rank": s.rank,
                 "relevance": item.evidence.get(name),
                 "weight": weights[name],
-                **_inliers(s.details),
+                **_vector_details(s.details),
             }
             if (s := item.scores.get(name))
             else None

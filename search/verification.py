@@ -137,12 +137,12 @@ def _stored_features(name: str) -> Features | None:
     return Features(features.points, features.descriptors.astype(np.float32))
 
 
-def sample_inliers(*, pixels: Image.Image, material_ids: Sequence[int]) -> dict[int, int]:
-    """Inliers between the query and each material's primary image."""
+def sample_inliers(*, query: Features, material_ids: Sequence[int]) -> dict[int, int]:
+    """Inliers between the query's features (`image_features`) and each material's primary
+    image."""
     if not material_ids:
         return {}
     files = material_primary_image_files(material_ids=list(material_ids))
-    query = image_features(pixels)
     counts: dict[int, int] = {}
     for material_id in material_ids:
         name = files.get(material_id)

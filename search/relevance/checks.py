@@ -13,7 +13,7 @@ from search.relevance.ranking import material_probability, query_calibration
 from search.relevance.typicality import NEIGHBOURS
 from search.state import QueryState
 from search.strategies.vector import QueryVector, vector_search
-from search.verification import same_sample_of, sample_inliers
+from search.verification import image_features, same_sample_of, sample_inliers
 
 
 def state_calibration(state: QueryState, config: SearchConfig) -> Calibration:
@@ -66,13 +66,14 @@ def verified_inliers(pixels, closest: Sequence[Hit], config: SearchConfig) -> di
     them. The photo's own sample is sometimes ranked 11th–30th by the image vector (a strong
     crop, tilt or colour cast); the others' chance inliers stay out of the evidence, where
     checking 30 for every query had cost category precision (README, evaluate_search)."""
+    query = image_features(pixels)  # once: the query's keypoints serve both rounds
     ids = [hit.material_id for hit in closest[: config.verify_top]]
-    inliers = sample_inliers(pixels=pixels, material_ids=ids)
+    inliers = sample_inliers(query=query, material_ids=ids)
     cosines = {hit.material_id: hit.score for hit in closest}
     more_ids = [hit.material_id for hit in closest[config.verify_top : config.verify_extend]]
     if not more_ids or same_sample_of(inliers, cosines) is not None:
         return inliers
-    more = sample_inliers(pixels=pixels, material_ids=more_ids)
+    more = sample_inliers(query=query, material_ids=more_ids)
     winner = same_sample_of({**inliers, **more}, cosines)
     if winner not in more:
         return inliers
