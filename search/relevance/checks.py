@@ -70,7 +70,7 @@ def verified_inliers(pixels, closest: Sequence[Hit], config: SearchConfig) -> di
     ids = [hit.material_id for hit in closest[: config.verify_top]]
     inliers = sample_inliers(query=query, material_ids=ids)
     cosines = {hit.material_id: hit.score for hit in closest}
-    more_ids = [hit.material_id for hit in closest[config.verify_top : config.verify_extend]]
+    more_ids = [hit.material_id for hit in closest[config.verify_top : verified_depth(config)]]
     if not more_ids or same_sample_of(inliers, cosines) is not None:
         return inliers
     more = sample_inliers(query=query, material_ids=more_ids)
